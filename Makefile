@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vmmerge: module, agent and tests.
+#   make            build the module (for the kernel the test VM boots) and tools
+#   make check      unit tests, then in-VM integration tests (QEMU, nested microVMs)
+#   make demo       boot the test VM, load the module, run microVMs, show figures
+#   make style      checkpatch (if present) and clang-format dry run
+#   make sparse     sparse over the module
+#   make install    install module, agent, unit and man pages on this host
+
+KVER ?= $(shell scripts/kver)
+KDIR ?= /lib/modules/$(KVER)/build
+VMMERGE_VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+PREFIX ?= /usr
+DESTDIR ?=
+export KVER VMMERGE_VERSION
+
+.PHONY: all setup module tools check unit vmtest demo style sparse install \
+	dkms-install clean
+
+all: setup module tools
+
+setup:
+	@scripts/setup
+
+module: setup
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules VMMERGE_VERSION=$(VMMERGE_VERSION)
+
+tools: setup
+	$(MAKE) -C agent
+	$(MAKE) -C tests/tools
+
+sparse: setup
+	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 CHECK=sparse modules
+
+style:
+	@if [ -x $(KDIR)/scripts/checkpatch.pl ]; then \
+		$(KDIR)/scripts/checkpatch.pl --no-tree --terse -f module/*.[ch] include/uapi/linux/*.h; \
+	else \
+		echo "style: checkpatch.pl not available; running clang-format dry run"; \
+		clang-format --dry-run --Werror --style=file module/*.[ch] include/uapi/linux/*.h; \
+	fi
+
+check: all
+	scripts/check
+
+unit: tools
+	scripts/check --unit-only
+
+demo: all
+	scripts/demo
+
+install: all
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	$(MAKE) -C agent install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+
+dkms-install:
+	dkms add .
+	dkms install vmmerge/$(VMMERGE_VERSION:v%=%)
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	-$(MAKE) -C agent clean
+	-$(MAKE) -C tests/tools clean
+	rm -rf build

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DOC: trust policy
+ *
+ * Pages merged by KSM are shared copy-on-write, and a write to one takes
+ * measurably longer than a write to a private page: any VM can tell which of
+ * its pages exist elsewhere.  So merging is only allowed among VMs that trust
+ * each other, which is what a trust domain says.
+ *
+ * A merge scope is where KSM may merge pages with each other: the whole host
+ * when /sys/kernel/mm/ksm/merge_across_nodes is 1, one NUMA node when it is 0.
+ * Unless cross_domain is set, one domain at a time may have enrolled VMs in
+ * a scope: the domain of the first VM enrolled there, in registration order.
+ * VMs of other domains are kept "refused" until the scope is free.  VMs of an
+ * isolated domain are never enrolled.
+ *
+ * The policy is re-applied after every change that could alter a decision,
+ * under vmm_reg.lock, and is deterministic: the same registry always gives
+ * the same states.
+ */
+#include <linux/nodemask.h>
+#include <linux/slab.h>
+
+#include "enrol.h"
+#include "knobs.h"
+#include "netlink.h"
+#include "policy.h"
+#include "registry.h"
+
+static unsigned int vmm_scope(const struct vmm_vm *vm)
+{
+	if (vmm_ksm_merge_across_nodes() || vm->node < 0 ||
+	    vm->node >= nr_node_ids)
+		return 0;
+	return vm->node;
+}
+
+static void vmm_refuse(struct vmm_vm *vm, const struct vmm_domain *owner)
+{
+	char reason[VMMERGE_REASON_MAXLEN];
+	bool was_refused = vm->state == VMMERGE_VM_REFUSED;
+
+	if (vmm_ksm_merge_across_nodes())
+		snprintf(reason, sizeof(reason), "host is held by domain %s",
+			 owner->name);
+	else
+		snprintf(reason, sizeof(reason), "node %u is held by domain %s",
+			 vmm_scope(vm), owner->name);
+	vmm_vm_ksm(vm, false);
+	vmm_vm_set_state(vm, VMMERGE_VM_REFUSED, reason);
+	if (!was_refused) {
+		pr_info("vm %llu (%s) refused: %s\n", vm->id, vm->name, reason);
+		vmm_nl_event_refused(vm);
+	}
+}
+
+static void vmm_keep_out(struct vmm_vm *vm, enum vmmerge_vm_state state,
+			 const char *reason)
+{
+	vmm_vm_ksm(vm, false);
+	vmm_vm_set_state(vm, state, reason);
+}
+
+static void vmm_enrol(struct vmm_vm *vm)
+{
+	char reason[VMMERGE_REASON_MAXLEN];
+	int ret;
+
+	ret = vmm_vm_ksm(vm, true);
+	if (ret) {
+		snprintf(reason, sizeof(reason), "ksm_madvise failed (%d)", ret);
+		vmm_vm_set_state(vm, VMMERGE_VM_REGISTERED, reason);
+		return;
+	}
+	vmm_vm_set_state(vm, VMMERGE_VM_ENROLLED, "merging allowed");
+}
+
+static void vmm_decide(struct vmm_vm *vm, const struct vmm_domain **owners)
+{
+	struct vmm_domain *domain = vm->group->domain;
+	unsigned int scope = vmm_scope(vm);
+
+	if (vmm_domain_isolated(domain))
+		return vmm_keep_out(vm, VMMERGE_VM_ISOLATED, "domain is isolated");
+	if (!READ_ONCE(vmm_knobs.enrol))
+		return vmm_keep_out(vm, VMMERGE_VM_REGISTERED, "enrolment is off");
+	if (!READ_ONCE(vmm_knobs.cross_domain)) {
+		if (!owners[scope])
+			owners[scope] = domain;
+		if (owners[scope] != domain)
+			return vmm_refuse(vm, owners[scope]);
+	}
+	vmm_enrol(vm);
+}
+
+static void vmm_recount(void)
+{
+	struct vmm_domain *domain;
+	struct vmm_group *group;
+	struct vmm_vm *vm;
+
+	list_for_each_entry(domain, &vmm_reg.domains, list)
+		domain->nr_enrolled = 0;
+	list_for_each_entry(group, &vmm_reg.groups, list)
+		group->nr_enrolled = 0;
+	list_for_each_entry(vm, &vmm_reg.vms, list) {
+		if (vm->state != VMMERGE_VM_ENROLLED)
+			continue;
+		vm->group->nr_enrolled++;
+		vm->group->domain->nr_enrolled++;
+	}
+}
+
+/**
+ * vmm_policy_apply() - bring every VM's enrolment in line with the policy
+ *
+ * Scopes already held keep their owner: the first enrolled VM (in
+ * registration order) that may stay enrolled claims its scope before any
+ * newcomer is considered, so adding a VM never evicts an enrolled domain.
+ */
+void vmm_policy_apply(void)
+{
+	const struct vmm_domain **owners;
+	struct vmm_vm *vm;
+
+	lockdep_assert_held(&vmm_reg.lock);
+	owners = kcalloc(nr_node_ids, sizeof(*owners), GFP_KERNEL);
+	if (!owners)
+		return;
+	list_for_each_entry(vm, &vmm_reg.vms, list) {
+		unsigned int scope = vmm_scope(vm);
+
+		if (vm->state == VMMERGE_VM_ENROLLED && !owners[scope] &&
+		    !vmm_domain_isolated(vm->group->domain))
+			owners[scope] = vm->group->domain;
+	}
+	list_for_each_entry(vm, &vmm_reg.vms, list)
+		vmm_decide(vm, owners);
+	vmm_recount();
+	kfree(owners);
+}

@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DOC: registry
+ *
+ * Trust domains contain groups, groups contain VMs.  Everything lives under
+ * one mutex, vmm_reg.lock: the registry is small (bounded by knobs) and
+ * changes rarely, so one lock keeps the invariants obvious.
+ *
+ * A VM is bound to its VMM's mm_struct.  We hold it with mmgrab, which keeps
+ * the structure but not the address space, and register an mmu_notifier.
+ * When the process exits, exit_mmap() calls our ->release; from there we
+ * only queue exit_work (->release runs inside SRCU, where unregistering would
+ * deadlock), and exit_work unlinks the VM and tells userspace.  A pid that is
+ * reused later belongs to another mm and is never looked at again.
+ */
+#include <linux/sched/mm.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <net/netlink.h>
+
+#include "registry.h"
+#include "knobs.h"
+#include "enrol.h"
+#include "netlink.h"
+#include "policy.h"
+
+struct vmm_registry vmm_reg;
+
+static struct workqueue_struct *vmm_wq;
+
+static const char *const vmm_state_names[__VMMERGE_VM_STATE_MAX] = {
+	[VMMERGE_VM_REGISTERED] = "registered",
+	[VMMERGE_VM_ENROLLED] = "enrolled",
+	[VMMERGE_VM_ISOLATED] = "isolated",
+	[VMMERGE_VM_REFUSED] = "refused",
+	[VMMERGE_VM_SAMPLING] = "sampling",
+	[VMMERGE_VM_LOW_YIELD] = "low-yield",
+};
+
+const char *vmm_state_name(enum vmmerge_vm_state state)
+{
+	if (state >= __VMMERGE_VM_STATE_MAX)
+		return "unknown";
+	return vmm_state_names[state];
+}
+
+struct vmm_domain *vmm_domain_find(const char *name)
+{
+	struct vmm_domain *domain;
+
+	lockdep_assert_held(&vmm_reg.lock);
+	list_for_each_entry(domain, &vmm_reg.domains, list)
+		if (!strcmp(domain->name, name))
+			return domain;
+	return NULL;
+}
+
+int vmm_domain_new(const char *name, u32 flags, struct netlink_ext_ack *extack)
+{
+	struct vmm_domain *domain;
+
+	lockdep_assert_held(&vmm_reg.lock);
+	if (vmm_reg.nr_domains >= READ_ONCE(vmm_knobs.max_domains)) {
+		NL_SET_ERR_MSG(extack, "too many domains (see max_domains)");
+		return -ENOSPC;
+	}
+	domain = kzalloc(sizeof(*domain), GFP_KERNEL);
+	if (!domain)
+		return -ENOMEM;
+	strscpy(domain->name, name, sizeof(domain->name));
+	domain->flags = flags;
+	list_add_tail(&domain->list, &vmm_reg.domains);
+	vmm_reg.nr_domains++;
+	return 0;
+}
+
+int vmm_domain_set(struct vmm_domain *domain, u32 flags)
+{
+	lockdep_assert_held(&vmm_reg.lock);
+	if (domain->flags == flags)
+		return 0;
+	domain->flags = flags;
+	vmm_policy_apply();
+	return 0;
+}
+
+int vmm_domain_del(struct vmm_domain *domain, struct netlink_ext_ack *extack)
+{
+	lockdep_assert_held(&vmm_reg.lock);
+	if (domain->nr_groups) {
+		NL_SET_ERR_MSG(extack, "domain still has groups");
+		return -EBUSY;
+	}
+	list_del(&domain->list);
+	vmm_reg.nr_domains--;
+	kfree(domain);
+	return 0;
+}
+
+struct vmm_group *vmm_group_find(const char *name)
+{
+	struct vmm_group *group;
+
+	lockdep_assert_held(&vmm_reg.lock);
+	list_for_each_entry(group, &vmm_reg.groups, list)
+		if (!strcmp(group->name, name))
+			return group;
+	return NULL;
+}
+
+int vmm_group_new(const char *name, struct vmm_domain *domain,
+		  struct netlink_ext_ack *extack)
+{
+	struct vmm_group *group;
+
+	lockdep_assert_held(&vmm_reg.lock);
+	if (vmm_reg.nr_groups >= READ_ONCE(vmm_knobs.max_groups)) {
+		NL_SET_ERR_MSG(extack, "too many groups (see max_groups)");
+		return -ENOSPC;
+	}
+	group = kzalloc(sizeof(*group), GFP_KERNEL);
+	if (!group)
+		return -ENOMEM;
+	strscpy(group->name, name, sizeof(group->name));
+	group->domain = domain;
+	domain->nr_groups++;
+	list_add_tail(&group->list, &vmm_reg.groups);
+	vmm_reg.nr_groups++;
+	return 0;
+}
+
+void vmm_group_set(struct vmm_group *group, struct vmm_domain *domain)
+{
+	lockdep_assert_held(&vmm_reg.lock);
+	if (group->domain == domain)
+		return;
+	group->domain->nr_groups--;
+	group->domain = domain;
+	domain->nr_groups++;
+	vmm_policy_apply();
+}
+
+int vmm_group_del(struct vmm_group *group, struct netlink_ext_ack *extack)
+{
+	lockdep_assert_held(&vmm_reg.lock);
+	if (group->nr_vms) {
+		NL_SET_ERR_MSG(extack, "group still has VMs");
+		return -EBUSY;
+	}
+	group->domain->nr_groups--;
+	list_del(&group->list);
+	vmm_reg.nr_groups--;
+	kfree(group);
+	return 0;
+}
+
+struct vmm_vm *vmm_vm_find(u64 id)
+{
+	struct vmm_vm *vm;
+
+	lockdep_assert_held(&vmm_reg.lock);
+	list_for_each_entry(vm, &vmm_reg.vms, list)
+		if (vm->id == id)
+			return vm;
+	return NULL;
+}
+
+static struct vmm_vm *vmm_vm_find_name(const char *name)
+{
+	struct vmm_vm *vm;
+
+	list_for_each_entry(vm, &vmm_reg.vms, list)
+		if (!strcmp(vm->name, name))
+			return vm;
+	return NULL;
+}
+
+static struct vmm_vm *vmm_vm_find_mm(struct mm_struct *mm)
+{
+	struct vmm_vm *vm;
+
+	list_for_each_entry(vm, &vmm_reg.vms, list)
+		if (vm->mm == mm)
+			return vm;
+	return NULL;
+}
+
+static void vmm_vm_exit_work(struct work_struct *work)
+{
+	struct vmm_vm *vm = container_of(work, struct vmm_vm, exit_work);
+	bool was_linked;
+
+	mutex_lock(&vmm_reg.lock);
+	was_linked = vm->linked;
+	if (was_linked) {
+		pr_info("vm %llu (%s): VMM process %d exited\n", vm->id,
+			vm->name, vm->pid);
+		vmm_nl_event_exited(vm);
+		vmm_vm_unlink(vm);
+		vmm_policy_apply();
+	}
+	mutex_unlock(&vmm_reg.lock);
+	/* Whoever unlinks frees; we must not cancel ourselves. */
+	if (was_linked) {
+		mmu_notifier_unregister(&vm->mn, vm->mm);
+		vmm_vm_free(vm);
+	}
+}
+
+static void vmm_vm_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	struct vmm_vm *vm = container_of(mn, struct vmm_vm, mn);
+
+	atomic_set(&vm->exited, 1);
+	if (!atomic_read(&vm->dying))
+		queue_work(vmm_wq, &vm->exit_work);
+}
+
+static const struct mmu_notifier_ops vmm_vm_mn_ops = {
+	.release = vmm_vm_mn_release,
+};
+
+struct vmm_vm *vmm_vm_alloc(unsigned int nr_regions)
+{
+	struct vmm_vm *vm;
+
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL);
+	if (!vm)
+		return NULL;
+	vm->regions = kcalloc(nr_regions, sizeof(*vm->regions), GFP_KERNEL);
+	if (!vm->regions) {
+		kfree(vm);
+		return NULL;
+	}
+	vm->nr_regions = nr_regions;
+	vm->mn.ops = &vmm_vm_mn_ops;
+	vm->node = NUMA_NO_NODE;
+	INIT_LIST_HEAD(&vm->list);
+	INIT_WORK(&vm->exit_work, vmm_vm_exit_work);
+	return vm;
+}
+
+void vmm_vm_free(struct vmm_vm *vm)
+{
+	if (vm->mm)
+		mmdrop(vm->mm);
+	kfree(vm->regions);
+	kfree(vm);
+}
+
+/*
+ * Find the VMM's mm from a pid, refusing what cannot be a VMM.  Returns the
+ * mm with a user reference (mmget) so its VMAs can be checked.
+ */
+static struct mm_struct *vmm_pid_to_mm(pid_t nr, struct netlink_ext_ack *extack)
+{
+	struct task_struct *task;
+	struct mm_struct *mm;
+	struct pid *pid;
+
+	pid = find_get_pid(nr);
+	task = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
+	put_pid(pid);
+	if (!task) {
+		NL_SET_ERR_MSG(extack, "no such process");
+		return ERR_PTR(-ESRCH);
+	}
+	if (task->flags & PF_KTHREAD) {
+		put_task_struct(task);
+		NL_SET_ERR_MSG(extack, "pid is a kernel thread");
+		return ERR_PTR(-EINVAL);
+	}
+	mm = (task->flags & PF_EXITING) ? NULL : get_task_mm(task);
+	put_task_struct(task);
+	if (!mm) {
+		NL_SET_ERR_MSG(extack, "process has exited");
+		return ERR_PTR(-ESRCH);
+	}
+	return mm;
+}
+
+static int vmm_vm_check_unique(struct vmm_vm *vm, struct netlink_ext_ack *extack)
+{
+	if (vmm_reg.nr_vms >= READ_ONCE(vmm_knobs.max_vms)) {
+		NL_SET_ERR_MSG(extack, "too many VMs (see max_vms)");
+		return -ENOSPC;
+	}
+	if (vmm_vm_find(vm->id)) {
+		NL_SET_ERR_MSG(extack, "a VM with this id exists");
+		return -EEXIST;
+	}
+	if (vmm_vm_find_name(vm->name)) {
+		NL_SET_ERR_MSG(extack, "a VM with this name exists");
+		return -EEXIST;
+	}
+	return 0;
+}
+
+/**
+ * vmm_vm_add() - bind a VM to its VMM's memory and link it
+ * @vm: from vmm_vm_alloc(), with id, name, pid, group and regions filled in
+ * @extack: for the reason of a refusal
+ *
+ * On failure @vm is untouched by the registry and the caller frees it.
+ */
+int vmm_vm_add(struct vmm_vm *vm, struct netlink_ext_ack *extack)
+{
+	struct mm_struct *mm;
+	int ret;
+
+	lockdep_assert_held(&vmm_reg.lock);
+	ret = vmm_vm_check_unique(vm, extack);
+	if (ret)
+		return ret;
+	mm = vmm_pid_to_mm(vm->pid, extack);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	if (vmm_vm_find_mm(mm)) {
+		NL_SET_ERR_MSG(extack, "this process is already registered");
+		ret = -EEXIST;
+		goto out;
+	}
+	ret = vmm_regions_check(mm, vm->regions, vm->nr_regions, extack);
+	if (ret)
+		goto out;
+	ret = mmu_notifier_register(&vm->mn, mm);
+	if (ret)
+		goto out;
+	mmgrab(mm);
+	vm->mm = mm;
+	vm->linked = true;
+	list_add_tail(&vm->list, &vmm_reg.vms);
+	vmm_reg.nr_vms++;
+	vm->group->nr_vms++;
+	vm->group->domain->nr_vms++;
+	vmm_vm_set_state(vm, VMMERGE_VM_REGISTERED, "registered");
+	vmm_policy_apply();
+out:
+	mmput(mm);
+	return ret;
+}
+
+void vmm_vm_set_group(struct vmm_vm *vm, struct vmm_group *group)
+{
+	lockdep_assert_held(&vmm_reg.lock);
+	if (vm->group == group)
+		return;
+	vm->group->nr_vms--;
+	vm->group->domain->nr_vms--;
+	vm->group = group;
+	group->nr_vms++;
+	group->domain->nr_vms++;
+	vmm_policy_apply();
+}
+
+/*
+ * Take the VM out of the registry.  Its KSM enrolment is left as it is;
+ * callers that want the memory un-merged call vmm_vm_unenrol() first.
+ */
+void vmm_vm_unlink(struct vmm_vm *vm)
+{
+	lockdep_assert_held(&vmm_reg.lock);
+	if (vm->state == VMMERGE_VM_ENROLLED)
+		vmm_reg.nr_enrolled--;
+	vm->linked = false;
+	list_del_init(&vm->list);
+	vmm_reg.nr_vms--;
+	vm->group->nr_vms--;
+	vm->group->domain->nr_vms--;
+}
+
+/**
+ * vmm_vm_destroy() - free an unlinked VM
+ * @vm: unlinked, not reachable by anyone else
+ *
+ * Called without vmm_reg.lock: the exit work it waits for takes that lock.
+ */
+void vmm_vm_destroy(struct vmm_vm *vm)
+{
+	atomic_set(&vm->dying, 1);
+	/* After this returns ->release cannot run any more. */
+	mmu_notifier_unregister(&vm->mn, vm->mm);
+	cancel_work_sync(&vm->exit_work);
+	vmm_vm_free(vm);
+}
+
+void vmm_vm_set_state(struct vmm_vm *vm, enum vmmerge_vm_state state,
+		      const char *reason)
+{
+	bool changed = vm->state != state || strcmp(vm->reason, reason);
+
+	if (vm->state == VMMERGE_VM_ENROLLED && state != VMMERGE_VM_ENROLLED)
+		vmm_reg.nr_enrolled--;
+	else if (vm->state != VMMERGE_VM_ENROLLED && state == VMMERGE_VM_ENROLLED)
+		vmm_reg.nr_enrolled++;
+	vm->state = state;
+	strscpy(vm->reason, reason, sizeof(vm->reason));
+	if (changed && vm->linked)
+		vmm_nl_event_state(vm);
+}
+
+int vmm_registry_init(void)
+{
+	mutex_init(&vmm_reg.lock);
+	INIT_LIST_HEAD(&vmm_reg.domains);
+	INIT_LIST_HEAD(&vmm_reg.groups);
+	INIT_LIST_HEAD(&vmm_reg.vms);
+	vmm_wq = alloc_workqueue("vmmerge", WQ_UNBOUND, 0);
+	return vmm_wq ? 0 : -ENOMEM;
+}
+
+/*
+ * Module unload: forget every VM without touching its memory.  Enrolled
+ * guest RAM stays MADV_MERGEABLE; ksmd keeps what it merged and needs no code
+ * of ours for that.
+ */
+void vmm_registry_exit(void)
+{
+	struct vmm_vm *vm, *vm_tmp;
+	struct vmm_group *group, *group_tmp;
+	struct vmm_domain *domain, *domain_tmp;
+	LIST_HEAD(dead);
+
+	mutex_lock(&vmm_reg.lock);
+	list_for_each_entry_safe(vm, vm_tmp, &vmm_reg.vms, list) {
+		vmm_vm_unlink(vm);
+		list_add_tail(&vm->list, &dead);
+	}
+	mutex_unlock(&vmm_reg.lock);
+	list_for_each_entry_safe(vm, vm_tmp, &dead, list)
+		vmm_vm_destroy(vm);
+	destroy_workqueue(vmm_wq);
+	list_for_each_entry_safe(group, group_tmp, &vmm_reg.groups, list)
+		kfree(group);
+	list_for_each_entry_safe(domain, domain_tmp, &vmm_reg.domains, list)
+		kfree(domain);
+}

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Registry of trust domains, groups (runtime stacks) and microVMs.
+ */
+#ifndef _VMMERGE_REGISTRY_H
+#define _VMMERGE_REGISTRY_H
+
+#include <linux/list.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/workqueue.h>
+#include <uapi/linux/vmmerge.h>
+
+struct netlink_ext_ack;
+
+/**
+ * struct vmm_stats - page counts over guest-RAM regions
+ * @resident: pages present
+ * @merged: pages mapped to a KSM page
+ * @saved_fp: share of the saving, in 1/1024 pages
+ * @zero: pages mapped to the shared zero page
+ */
+struct vmm_stats {
+	u64 resident;
+	u64 merged;
+	u64 saved_fp;
+	u64 zero;
+};
+
+#define VMM_SAVED_SHIFT 10
+
+/**
+ * struct vmm_domain - a trust domain: VMs that may share pages
+ * @list: in vmm_registry.domains
+ * @name: unique name
+ * @flags: VMMERGE_DOMAIN_F_*
+ * @nr_groups: groups that reference it
+ * @nr_vms: VMs in its groups
+ * @nr_enrolled: of those, enrolled
+ * @stats: sum over its VMs, as of the last refresh
+ */
+struct vmm_domain {
+	struct list_head list;
+	char name[VMMERGE_NAME_MAXLEN];
+	u32 flags;
+	unsigned int nr_groups;
+	unsigned int nr_vms;
+	unsigned int nr_enrolled;
+	struct vmm_stats stats;
+};
+
+/**
+ * struct vmm_group - VMs that run the same runtime stack
+ * @list: in vmm_registry.groups
+ * @name: unique name, usually the stack ("python3.11")
+ * @domain: the trust domain of its VMs
+ * @nr_vms: VMs that reference it
+ * @nr_enrolled: of those, enrolled
+ * @stats: sum over its VMs, as of the last refresh
+ */
+struct vmm_group {
+	struct list_head list;
+	char name[VMMERGE_NAME_MAXLEN];
+	struct vmm_domain *domain;
+	unsigned int nr_vms;
+	unsigned int nr_enrolled;
+	struct vmm_stats stats;
+};
+
+struct vmm_region {
+	unsigned long start;
+	unsigned long len;
+};
+
+/**
+ * struct vmm_vm - a microVM: the guest RAM of one VMM process
+ * @list: in vmm_registry.vms, in order of registration
+ * @id: chosen by the agent, unique, not 0
+ * @name: unique
+ * @pid: VMM pid at registration, for display only: the VM is bound to @mm
+ * @group: its group
+ * @mm: the VMM's memory, pinned with mmgrab (not mmget: a VM never keeps
+ *	a dead process's memory alive)
+ * @mn: mmu_notifier whose release removes the VM when the VMM exits
+ * @regions: guest-RAM ranges, each on mapping boundaries
+ * @nr_regions: entries in @regions
+ * @state: enum vmmerge_vm_state
+ * @reason: why, in words
+ * @ksm_on: regions currently MADV_MERGEABLE by us
+ * @node: NUMA node holding most of its resident pages
+ * @stats: as of @stats_jiffies
+ * @stats_jiffies: time of the last refresh, 0 if never
+ * @linked: in the registry (under vmm_registry.lock)
+ * @dying: teardown started, the notifier must not queue @exit_work
+ * @exited: the VMM's memory is gone
+ * @exit_work: unregisters the VM after the VMM exited
+ */
+struct vmm_vm {
+	struct list_head list;
+	u64 id;
+	char name[VMMERGE_VM_NAME_MAXLEN];
+	pid_t pid;
+	struct vmm_group *group;
+	struct mm_struct *mm;
+	struct mmu_notifier mn;
+	struct vmm_region *regions;
+	unsigned int nr_regions;
+	enum vmmerge_vm_state state;
+	char reason[VMMERGE_REASON_MAXLEN];
+	bool ksm_on;
+	int node;
+	struct vmm_stats stats;
+	unsigned long stats_jiffies;
+	bool linked;
+	atomic_t dying;
+	atomic_t exited;
+	struct work_struct exit_work;
+};
+
+/**
+ * struct vmm_registry - everything the module knows
+ * @lock: protects all lists, objects and counters below; taken before any
+ *	mm's mmap_lock
+ */
+struct vmm_registry {
+	struct mutex lock;
+	struct list_head domains;
+	struct list_head groups;
+	struct list_head vms;
+	unsigned int nr_domains;
+	unsigned int nr_groups;
+	unsigned int nr_vms;
+	unsigned int nr_enrolled;
+	struct vmm_stats stats;
+	unsigned long stats_jiffies;
+	u64 nr_refreshes;
+};
+
+extern struct vmm_registry vmm_reg;
+
+int vmm_registry_init(void);
+void vmm_registry_exit(void);
+
+struct vmm_domain *vmm_domain_find(const char *name);
+int vmm_domain_new(const char *name, u32 flags, struct netlink_ext_ack *extack);
+int vmm_domain_set(struct vmm_domain *domain, u32 flags);
+int vmm_domain_del(struct vmm_domain *domain, struct netlink_ext_ack *extack);
+
+struct vmm_group *vmm_group_find(const char *name);
+int vmm_group_new(const char *name, struct vmm_domain *domain,
+		  struct netlink_ext_ack *extack);
+void vmm_group_set(struct vmm_group *group, struct vmm_domain *domain);
+int vmm_group_del(struct vmm_group *group, struct netlink_ext_ack *extack);
+
+struct vmm_vm *vmm_vm_find(u64 id);
+struct vmm_vm *vmm_vm_alloc(unsigned int nr_regions);
+int vmm_vm_add(struct vmm_vm *vm, struct netlink_ext_ack *extack);
+void vmm_vm_set_group(struct vmm_vm *vm, struct vmm_group *group);
+void vmm_vm_unlink(struct vmm_vm *vm);
+void vmm_vm_destroy(struct vmm_vm *vm);
+void vmm_vm_free(struct vmm_vm *vm);
+
+const char *vmm_state_name(enum vmmerge_vm_state state);
+void vmm_vm_set_state(struct vmm_vm *vm, enum vmmerge_vm_state state,
+		      const char *reason);
+
+static inline bool vmm_domain_isolated(const struct vmm_domain *domain)
+{
+	return domain->flags & VMMERGE_DOMAIN_F_ISOLATED;
+}
+
+#endif /* _VMMERGE_REGISTRY_H */

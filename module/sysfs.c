@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DOC: /sys/kernel/vmmerge
+ *
+ * Knobs and counters in the manner of /sys/kernel/mm/ksm: one value per
+ * file, parsed with kstrto*(), range-checked; a value out of range returns
+ * -EINVAL and the old value stays.  Knobs are writable by root only.
+ */
+#include <linux/kobject.h>
+#include <linux/sysfs.h>
+
+#include "knobs.h"
+#include "policy.h"
+#include "registry.h"
+#include "stats.h"
+
+struct vmm_knobs vmm_knobs = {
+	.max_vms = 1024,
+	.max_regions = 16,
+	.max_groups = 256,
+	.max_domains = 64,
+	.stats_interval_ms = 1000,
+	.stats_max_pages = 1U << 20,
+	.enrol = 1,
+	.cross_domain = 0,
+};
+
+static struct kobject *vmm_kobj;
+
+/* A knob: where it lives, its bounds, and what to do after a change. */
+struct vmm_knob_attr {
+	struct kobj_attribute attr;
+	unsigned int *value;
+	unsigned int min, max;
+	void (*changed)(void);
+};
+
+static void vmm_knob_policy_changed(void)
+{
+	mutex_lock(&vmm_reg.lock);
+	vmm_policy_apply();
+	mutex_unlock(&vmm_reg.lock);
+}
+
+static ssize_t vmm_knob_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	struct vmm_knob_attr *knob = container_of(attr, struct vmm_knob_attr, attr);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(*knob->value));
+}
+
+static ssize_t vmm_knob_store(struct kobject *kobj, struct kobj_attribute *attr,
+			      const char *buf, size_t count)
+{
+	struct vmm_knob_attr *knob = container_of(attr, struct vmm_knob_attr, attr);
+	unsigned int value;
+
+	if (kstrtouint(buf, 10, &value) || value < knob->min || value > knob->max)
+		return -EINVAL;
+	WRITE_ONCE(*knob->value, value);
+	if (knob->changed)
+		knob->changed();
+	return count;
+}
+
+#define VMM_KNOB(_name, _min, _max, _changed)				\
+	static struct vmm_knob_attr _name##_knob = {			\
+		.attr = __ATTR(_name, 0644, vmm_knob_show, vmm_knob_store), \
+		.value = &vmm_knobs._name,				\
+		.min = _min,						\
+		.max = _max,						\
+		.changed = _changed,					\
+	}
+
+VMM_KNOB(max_vms, 1, 65536, NULL);
+VMM_KNOB(max_regions, 1, 256, NULL);
+VMM_KNOB(max_groups, 1, 4096, NULL);
+VMM_KNOB(max_domains, 1, 4096, NULL);
+VMM_KNOB(stats_interval_ms, 100, 600000, vmm_stats_kick);
+VMM_KNOB(stats_max_pages, 512, 1U << 30, NULL);
+VMM_KNOB(enrol, 0, 1, vmm_knob_policy_changed);
+VMM_KNOB(cross_domain, 0, 1, vmm_knob_policy_changed);
+
+/* Read-only counters, read under the registry lock. */
+#define VMM_COUNTER(_name, _expr)					\
+	static ssize_t _name##_show(struct kobject *kobj,		\
+				    struct kobj_attribute *attr, char *buf) \
+	{								\
+		unsigned long long v;					\
+									\
+		mutex_lock(&vmm_reg.lock);				\
+		v = (_expr);						\
+		mutex_unlock(&vmm_reg.lock);				\
+		return sysfs_emit(buf, "%llu\n", v);			\
+	}								\
+	static struct kobj_attribute _name##_attr = __ATTR_RO(_name)
+
+VMM_COUNTER(nr_vms, vmm_reg.nr_vms);
+VMM_COUNTER(nr_enrolled, vmm_reg.nr_enrolled);
+VMM_COUNTER(nr_groups, vmm_reg.nr_groups);
+VMM_COUNTER(nr_domains, vmm_reg.nr_domains);
+VMM_COUNTER(stats_refreshes, vmm_reg.nr_refreshes);
+VMM_COUNTER(resident_pages, vmm_reg.stats.resident);
+VMM_COUNTER(merged_pages, vmm_reg.stats.merged);
+VMM_COUNTER(saved_pages, vmm_stats_saved_pages(&vmm_reg.stats));
+
+static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%s\n", VMMERGE_VERSION);
+}
+static struct kobj_attribute version_attr = __ATTR_RO(version);
+
+static struct attribute *vmm_attrs[] = {
+	&max_vms_knob.attr.attr,
+	&max_regions_knob.attr.attr,
+	&max_groups_knob.attr.attr,
+	&max_domains_knob.attr.attr,
+	&stats_interval_ms_knob.attr.attr,
+	&stats_max_pages_knob.attr.attr,
+	&enrol_knob.attr.attr,
+	&cross_domain_knob.attr.attr,
+	&nr_vms_attr.attr,
+	&nr_enrolled_attr.attr,
+	&nr_groups_attr.attr,
+	&nr_domains_attr.attr,
+	&stats_refreshes_attr.attr,
+	&resident_pages_attr.attr,
+	&merged_pages_attr.attr,
+	&saved_pages_attr.attr,
+	&version_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group vmm_attr_group = {
+	.attrs = vmm_attrs,
+};
+
+int __init vmm_sysfs_init(void)
+{
+	int ret;
+
+	vmm_kobj = kobject_create_and_add("vmmerge", kernel_kobj);
+	if (!vmm_kobj)
+		return -ENOMEM;
+	ret = sysfs_create_group(vmm_kobj, &vmm_attr_group);
+	if (ret)
+		kobject_put(vmm_kobj);
+	return ret;
+}
+
+void vmm_sysfs_exit(void)
+{
+	sysfs_remove_group(vmm_kobj, &vmm_attr_group);
+	kobject_put(vmm_kobj);
+}
