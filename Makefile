@@ -54,9 +54,15 @@ install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 	$(MAKE) -C agent install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+
+# Copies the module sources to /usr/src/vmmerge-VERSION and lets DKMS build
+# and rebuild them for every installed kernel.
 dkms-install:
-	dkms add .
-	dkms install vmmerge/$(VMMERGE_VERSION:v%=%)
+	mkdir -p /usr/src/vmmerge-$(DKMS_VERSION)
+	cp -r Kbuild dkms.conf module include /usr/src/vmmerge-$(DKMS_VERSION)/
+	dkms add vmmerge/$(DKMS_VERSION)
+	dkms install vmmerge/$(DKMS_VERSION)
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

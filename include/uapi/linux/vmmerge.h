@@ -26,7 +26,8 @@
  *    VMMERGE_A_DOMAIN: NLA_NESTED
  *        VMMERGE_A_DOMAIN_NAME: NLA_NUL_STRING
  *
- * VMMERGE_CMD_GET_DOMAIN (NLM_F_DUMP): one message per domain:
+ * VMMERGE_CMD_GET_DOMAIN: with VMMERGE_A_DOMAIN_NAME, that domain; with
+ * NLM_F_DUMP, one message per domain:
  *
  *    VMMERGE_A_DOMAIN: NLA_NESTED
  *        VMMERGE_A_DOMAIN_NAME, VMMERGE_A_DOMAIN_FLAGS
@@ -44,7 +45,8 @@
  *    VMMERGE_A_GROUP: NLA_NESTED
  *        VMMERGE_A_GROUP_NAME: NLA_NUL_STRING
  *
- * VMMERGE_CMD_GET_GROUP (NLM_F_DUMP): one message per group:
+ * VMMERGE_CMD_GET_GROUP: with VMMERGE_A_GROUP_NAME, that group; with
+ * NLM_F_DUMP, one message per group:
  *
  *    VMMERGE_A_GROUP: NLA_NESTED
  *        VMMERGE_A_GROUP_NAME, VMMERGE_A_GROUP_DOMAIN
@@ -116,14 +118,16 @@
  * Events, multicast on the "events" group:
  *
  * VMMERGE_CMD_VM_EXITED: the VMM process exited; the VM is gone.
- *    VMMERGE_A_VM: VMMERGE_A_VM_ID, VMMERGE_A_VM_NAME, VMMERGE_A_VM_PID
- *
- * VMMERGE_CMD_VM_STATE: a VM changed state (including on registration).
- *    VMMERGE_A_VM: VMMERGE_A_VM_ID, VMMERGE_A_VM_NAME, VMMERGE_A_VM_STATE,
+ *    VMMERGE_A_VM: VMMERGE_A_VM_ID, VMMERGE_A_VM_NAME, VMMERGE_A_VM_PID,
  *        VMMERGE_A_VM_REASON
  *
+ * VMMERGE_CMD_VM_STATE: a VM changed state (including on registration).
+ *    VMMERGE_A_VM: VMMERGE_A_VM_ID, VMMERGE_A_VM_NAME, VMMERGE_A_VM_PID,
+ *        VMMERGE_A_VM_STATE, VMMERGE_A_VM_REASON
+ *
  * VMMERGE_CMD_VM_REFUSED: the trust policy refused to enrol a VM.
- *    VMMERGE_A_VM: VMMERGE_A_VM_ID, VMMERGE_A_VM_NAME, VMMERGE_A_VM_REASON
+ *    VMMERGE_A_VM: VMMERGE_A_VM_ID, VMMERGE_A_VM_NAME, VMMERGE_A_VM_PID,
+ *        VMMERGE_A_VM_REASON
  *
  * The protocol only ever appends: new commands and attributes go at the end
  * of their enums, and existing numbers never change.
