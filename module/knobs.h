@@ -17,6 +17,16 @@
  * @stats_max_pages: page-table entries one refresh visits at most, over all VMs
  * @enrol: 0 registers and measures only; 1 enrols what the policy allows
  * @cross_domain: 1 lets VMs of different trust domains share a merge scope
+ * @scan_pages_per_sec: the scanner samples at most this many pages a second
+ * @scan_batch: pages sampled between two sleeps of the scanner
+ * @max_fingerprints: fingerprint slots over all VMs; beyond it VMs are
+ *	sampled more sparsely
+ * @estimate_interval_ms: estimates are recomputed at most this often
+ * @min_yield: percent of a VM's pages that must be mergeable (zero or
+ *	duplicate in its merge domain) before it is enrolled; 0 enrols at once
+ * @yield_hysteresis: percentage points around min_yield within which a VM
+ *	keeps its state, so that it does not flap
+ * @min_samples: samples a VM needs before its estimate counts
  */
 struct vmm_knobs {
 	unsigned int max_vms;
@@ -27,6 +37,13 @@ struct vmm_knobs {
 	unsigned int stats_max_pages;
 	unsigned int enrol;
 	unsigned int cross_domain;
+	unsigned int scan_pages_per_sec;
+	unsigned int scan_batch;
+	unsigned int max_fingerprints;
+	unsigned int estimate_interval_ms;
+	unsigned int min_yield;
+	unsigned int yield_hysteresis;
+	unsigned int min_samples;
 };
 
 extern struct vmm_knobs vmm_knobs;

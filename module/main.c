@@ -11,6 +11,7 @@
 #include "netlink.h"
 #include "procfs.h"
 #include "registry.h"
+#include "scanner.h"
 #include "stats.h"
 
 static int __init vmmerge_init(void)
@@ -29,6 +30,9 @@ static int __init vmmerge_init(void)
 	ret = vmm_stats_init();
 	if (ret)
 		goto err_stats;
+	ret = vmm_scanner_init();
+	if (ret)
+		goto err_scanner;
 	ret = vmm_netlink_init();
 	if (ret)
 		goto err_netlink;
@@ -36,6 +40,8 @@ static int __init vmmerge_init(void)
 	return 0;
 
 err_netlink:
+	vmm_scanner_exit();
+err_scanner:
 	vmm_stats_exit();
 err_stats:
 	vmm_procfs_exit();
@@ -50,6 +56,7 @@ err_registry:
 static void __exit vmmerge_exit(void)
 {
 	vmm_netlink_exit();
+	vmm_scanner_exit();
 	vmm_stats_exit();
 	vmm_procfs_exit();
 	vmm_sysfs_exit();

@@ -28,6 +28,7 @@ static const struct nla_policy vmm_domain_policy[VMMERGE_A_DOMAIN_MAX + 1] = {
 				    .len = VMMERGE_NAME_MAXLEN - 1 },
 	[VMMERGE_A_DOMAIN_FLAGS] = NLA_POLICY_MASK(NLA_U32, __VMMERGE_DOMAIN_F_ALL),
 	[VMMERGE_A_DOMAIN_STATS] = { .type = NLA_REJECT },
+	[VMMERGE_A_DOMAIN_ESTIMATE] = { .type = NLA_REJECT },
 };
 
 static const struct nla_policy vmm_group_policy[VMMERGE_A_GROUP_MAX + 1] = {
@@ -36,6 +37,7 @@ static const struct nla_policy vmm_group_policy[VMMERGE_A_GROUP_MAX + 1] = {
 	[VMMERGE_A_GROUP_DOMAIN] = { .type = NLA_NUL_STRING,
 				     .len = VMMERGE_NAME_MAXLEN - 1 },
 	[VMMERGE_A_GROUP_STATS] = { .type = NLA_REJECT },
+	[VMMERGE_A_GROUP_ESTIMATE] = { .type = NLA_REJECT },
 };
 
 static const struct nla_policy vmm_region_policy[VMMERGE_A_REGION_MAX + 1] = {
@@ -56,6 +58,7 @@ static const struct nla_policy vmm_vm_policy[VMMERGE_A_VM_MAX + 1] = {
 	[VMMERGE_A_VM_REASON] = { .type = NLA_REJECT },
 	[VMMERGE_A_VM_NODE] = { .type = NLA_REJECT },
 	[VMMERGE_A_VM_STATS] = { .type = NLA_REJECT },
+	[VMMERGE_A_VM_ESTIMATE] = { .type = NLA_REJECT },
 };
 
 static const struct nla_policy vmm_policy[VMMERGE_A_MAX + 1] = {
@@ -163,6 +166,33 @@ static int vmm_put_stats(struct sk_buff *skb, int attr,
 	return 0;
 }
 
+static int vmm_put_estimate(struct sk_buff *skb, int attr,
+			    const struct vmm_estimate *est)
+{
+	struct nlattr *nest = nla_nest_start(skb, attr);
+
+	if (!nest ||
+	    nla_put_u64_64bit(skb, VMMERGE_A_ESTIMATE_SAMPLES, est->samples,
+			      VMMERGE_A_ESTIMATE_PAD) ||
+	    nla_put_u64_64bit(skb, VMMERGE_A_ESTIMATE_PRESENT, est->present,
+			      VMMERGE_A_ESTIMATE_PAD) ||
+	    nla_put_u64_64bit(skb, VMMERGE_A_ESTIMATE_ZERO, est->zero,
+			      VMMERGE_A_ESTIMATE_PAD) ||
+	    nla_put_u64_64bit(skb, VMMERGE_A_ESTIMATE_DUP_VM, est->dup_vm,
+			      VMMERGE_A_ESTIMATE_PAD) ||
+	    nla_put_u64_64bit(skb, VMMERGE_A_ESTIMATE_DUP_GROUP, est->dup_group,
+			      VMMERGE_A_ESTIMATE_PAD) ||
+	    nla_put_u64_64bit(skb, VMMERGE_A_ESTIMATE_DUP_DOMAIN, est->dup_domain,
+			      VMMERGE_A_ESTIMATE_PAD) ||
+	    nla_put_u32(skb, VMMERGE_A_ESTIMATE_YIELD_PERMILLE,
+			vmm_estimate_yield_permille(est)) ||
+	    nla_put_u64_64bit(skb, VMMERGE_A_ESTIMATE_PAGES, est->pages,
+			      VMMERGE_A_ESTIMATE_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 static int vmm_put_domain(struct sk_buff *skb, const struct vmm_domain *domain)
 {
 	struct nlattr *nest = nla_nest_start(skb, VMMERGE_A_DOMAIN);
@@ -171,7 +201,8 @@ static int vmm_put_domain(struct sk_buff *skb, const struct vmm_domain *domain)
 	    nla_put_string(skb, VMMERGE_A_DOMAIN_NAME, domain->name) ||
 	    nla_put_u32(skb, VMMERGE_A_DOMAIN_FLAGS, domain->flags) ||
 	    vmm_put_stats(skb, VMMERGE_A_DOMAIN_STATS, &domain->stats,
-			  vmm_reg.stats_jiffies))
+			  vmm_reg.stats_jiffies) ||
+	    vmm_put_estimate(skb, VMMERGE_A_DOMAIN_ESTIMATE, &domain->est))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -185,7 +216,8 @@ static int vmm_put_group(struct sk_buff *skb, const struct vmm_group *group)
 	    nla_put_string(skb, VMMERGE_A_GROUP_NAME, group->name) ||
 	    nla_put_string(skb, VMMERGE_A_GROUP_DOMAIN, group->domain->name) ||
 	    vmm_put_stats(skb, VMMERGE_A_GROUP_STATS, &group->stats,
-			  vmm_reg.stats_jiffies))
+			  vmm_reg.stats_jiffies) ||
+	    vmm_put_estimate(skb, VMMERGE_A_GROUP_ESTIMATE, &group->est))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -234,7 +266,8 @@ static int vmm_put_vm(struct sk_buff *skb, const struct vmm_vm *vm)
 	    nla_put_u32(skb, VMMERGE_A_VM_NODE,
 			vm->node == NUMA_NO_NODE ? U32_MAX : vm->node) ||
 	    vmm_put_regions(skb, vm) ||
-	    vmm_put_stats(skb, VMMERGE_A_VM_STATS, &vm->stats, vm->stats_jiffies))
+	    vmm_put_stats(skb, VMMERGE_A_VM_STATS, &vm->stats, vm->stats_jiffies) ||
+	    vmm_put_estimate(skb, VMMERGE_A_VM_ESTIMATE, &vm->scan.est))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -262,7 +295,8 @@ static int vmm_put_host(struct sk_buff *skb)
 	    nla_put_u64_64bit(skb, VMMERGE_A_HOST_KSM_FULL_SCANS,
 			      ksm->full_scans, VMMERGE_A_HOST_PAD) ||
 	    nla_put_u32(skb, VMMERGE_A_HOST_KSM_MERGE_ACROSS_NODES,
-			ksm->merge_across_nodes))
+			ksm->merge_across_nodes) ||
+	    vmm_put_estimate(skb, VMMERGE_A_HOST_ESTIMATE, &vmm_reg.est))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;

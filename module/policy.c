@@ -75,6 +75,32 @@ static void vmm_enrol(struct vmm_vm *vm)
 	vmm_vm_set_state(vm, VMMERGE_VM_ENROLLED, "merging allowed");
 }
 
+/*
+ * With min_yield set, a VM must first show that merging pays.  Around the
+ * threshold a VM keeps its state (hysteresis), so that estimates wobbling
+ * by a point do not enrol and un-merge it in turn.  Returns true if the VM
+ * is kept out.
+ */
+static bool vmm_low_yield(struct vmm_vm *vm)
+{
+	unsigned int min_yield = READ_ONCE(vmm_knobs.min_yield) * 10;
+	unsigned int hyst = READ_ONCE(vmm_knobs.yield_hysteresis) * 10;
+	unsigned int yield;
+
+	if (!min_yield)
+		return false;
+	if (vm->scan.est.samples < READ_ONCE(vmm_knobs.min_samples)) {
+		vmm_keep_out(vm, VMMERGE_VM_SAMPLING, "waiting for a yield estimate");
+		return true;
+	}
+	yield = vmm_estimate_yield_permille(&vm->scan.est);
+	if (vm->state == VMMERGE_VM_ENROLLED ? yield + hyst >= min_yield :
+	    yield >= min_yield + hyst)
+		return false;
+	vmm_keep_out(vm, VMMERGE_VM_LOW_YIELD, "estimated yield below min_yield");
+	return true;
+}
+
 static void vmm_decide(struct vmm_vm *vm, const struct vmm_domain **owners)
 {
 	struct vmm_domain *domain = vm->group->domain;
@@ -84,6 +110,9 @@ static void vmm_decide(struct vmm_vm *vm, const struct vmm_domain **owners)
 		return vmm_keep_out(vm, VMMERGE_VM_ISOLATED, "domain is isolated");
 	if (!READ_ONCE(vmm_knobs.enrol))
 		return vmm_keep_out(vm, VMMERGE_VM_REGISTERED, "enrolment is off");
+	/* Before the scope check: a VM that is not worth it claims nothing. */
+	if (vmm_low_yield(vm))
+		return;
 	if (!READ_ONCE(vmm_knobs.cross_domain)) {
 		if (!owners[scope])
 			owners[scope] = domain;

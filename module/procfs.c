@@ -23,16 +23,26 @@ static void vmm_seq_pct(struct seq_file *m, const struct vmm_stats *stats)
 	seq_printf(m, " %5u.%u", permille / 10, permille % 10);
 }
 
+static void vmm_seq_yield(struct seq_file *m, const struct vmm_estimate *est)
+{
+	unsigned int permille = vmm_estimate_yield_permille(est);
+
+	seq_printf(m, " %5u.%u", permille / 10, permille % 10);
+}
+
 static int vmm_vms_show(struct seq_file *m, void *v)
 {
 	struct vmm_vm *vm;
 
-	seq_printf(m, "%-10s %-16s %7s %-16s %-12s %4s %-10s %9s %9s %9s %9s %8s %s\n",
+	seq_printf(m, "%-10s %-16s %7s %-16s %-12s %4s %-10s %9s %9s %9s %9s %8s %9s %6s %s\n",
 		   "ID", "NAME", "PID", "GROUP", "DOMAIN", "NODE", "STATE",
-		   "RESIDENT", "MERGED", "SAVED", "ZERO", "AGE_MS", "REASON");
+		   "RESIDENT", "MERGED", "SAVED", "ZERO", "AGE_MS", "SAMPLES",
+		   "YIELD%", "REASON");
 	mutex_lock(&vmm_reg.lock);
 	list_for_each_entry(vm, &vmm_reg.vms, list) {
-		seq_printf(m, "%-10llu %-16s %7d %-16s %-12s %4d %-10s %9llu %9llu %9llu %9llu %8d %s\n",
+		unsigned int yield = vmm_estimate_yield_permille(&vm->scan.est);
+
+		seq_printf(m, "%-10llu %-16s %7d %-16s %-12s %4d %-10s %9llu %9llu %9llu %9llu %8d %9llu %4u.%u %s\n",
 			   vm->id, vm->name, vm->pid, vm->group->name,
 			   vm->group->domain->name, vm->node,
 			   vmm_state_name(vm->state), vm->stats.resident,
@@ -40,6 +50,7 @@ static int vmm_vms_show(struct seq_file *m, void *v)
 			   vm->stats.zero,
 			   vm->stats_jiffies ?
 			   jiffies_to_msecs(jiffies - vm->stats_jiffies) : -1,
+			   vm->scan.est.samples, yield / 10, yield % 10,
 			   vm->reason);
 	}
 	mutex_unlock(&vmm_reg.lock);
@@ -50,8 +61,9 @@ static int vmm_groups_show(struct seq_file *m, void *v)
 {
 	struct vmm_group *group;
 
-	seq_printf(m, "%-16s %-12s %5s %8s %9s %9s %9s %7s\n", "NAME", "DOMAIN",
-		   "VMS", "ENROLLED", "RESIDENT", "MERGED", "SAVED", "SAVED%");
+	seq_printf(m, "%-16s %-12s %5s %8s %9s %9s %9s %7s %7s\n", "NAME", "DOMAIN",
+		   "VMS", "ENROLLED", "RESIDENT", "MERGED", "SAVED", "SAVED%",
+		   "YIELD%");
 	mutex_lock(&vmm_reg.lock);
 	list_for_each_entry(group, &vmm_reg.groups, list) {
 		seq_printf(m, "%-16s %-12s %5u %8u %9llu %9llu %9llu",
@@ -60,6 +72,7 @@ static int vmm_groups_show(struct seq_file *m, void *v)
 			   group->stats.merged,
 			   vmm_stats_saved_pages(&group->stats));
 		vmm_seq_pct(m, &group->stats);
+		vmm_seq_yield(m, &group->est);
 		seq_putc(m, '\n');
 	}
 	mutex_unlock(&vmm_reg.lock);

@@ -245,6 +245,7 @@ void vmm_vm_free(struct vmm_vm *vm)
 {
 	if (vm->mm)
 		mmdrop(vm->mm);
+	vmm_scan_vm_exit(vm);
 	kfree(vm->regions);
 	kfree(vm);
 }
@@ -324,9 +325,14 @@ int vmm_vm_add(struct vmm_vm *vm, struct netlink_ext_ack *extack)
 	ret = vmm_regions_check(mm, vm->regions, vm->nr_regions, extack);
 	if (ret)
 		goto out;
-	ret = mmu_notifier_register(&vm->mn, mm);
+	ret = vmm_scan_vm_init(vm);
 	if (ret)
 		goto out;
+	ret = mmu_notifier_register(&vm->mn, mm);
+	if (ret) {
+		vmm_scan_vm_exit(vm);
+		goto out;
+	}
 	mmgrab(mm);
 	vm->mm = mm;
 	vm->linked = true;
@@ -336,6 +342,7 @@ int vmm_vm_add(struct vmm_vm *vm, struct netlink_ext_ack *extack)
 	vm->group->domain->nr_vms++;
 	vmm_vm_set_state(vm, VMMERGE_VM_REGISTERED, "registered");
 	vmm_policy_apply();
+	vmm_scanner_wake();
 out:
 	mmput(mm);
 	return ret;

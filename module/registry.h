@@ -11,6 +11,8 @@
 #include <linux/workqueue.h>
 #include <uapi/linux/vmmerge.h>
 
+#include "scanner.h"
+
 struct netlink_ext_ack;
 
 /**
@@ -38,6 +40,8 @@ struct vmm_stats {
  * @nr_vms: VMs in its groups
  * @nr_enrolled: of those, enrolled
  * @stats: sum over its VMs, as of the last refresh
+ * @est: sum of its VMs' estimates
+ * @index: set by each estimation pass
  */
 struct vmm_domain {
 	struct list_head list;
@@ -47,6 +51,8 @@ struct vmm_domain {
 	unsigned int nr_vms;
 	unsigned int nr_enrolled;
 	struct vmm_stats stats;
+	struct vmm_estimate est;
+	unsigned int index;
 };
 
 /**
@@ -57,6 +63,8 @@ struct vmm_domain {
  * @nr_vms: VMs that reference it
  * @nr_enrolled: of those, enrolled
  * @stats: sum over its VMs, as of the last refresh
+ * @est: sum of its VMs' estimates
+ * @index: set by each estimation pass
  */
 struct vmm_group {
 	struct list_head list;
@@ -65,6 +73,8 @@ struct vmm_group {
 	unsigned int nr_vms;
 	unsigned int nr_enrolled;
 	struct vmm_stats stats;
+	struct vmm_estimate est;
+	unsigned int index;
 };
 
 struct vmm_region {
@@ -94,6 +104,8 @@ struct vmm_region {
  * @dying: teardown started, the notifier must not queue @exit_work
  * @exited: the VMM's memory is gone
  * @exit_work: unregisters the VM after the VMM exited
+ * @scan: sampling state and yield estimate
+ * @index: position in the registry, set by each estimation pass
  */
 struct vmm_vm {
 	struct list_head list;
@@ -115,6 +127,8 @@ struct vmm_vm {
 	atomic_t dying;
 	atomic_t exited;
 	struct work_struct exit_work;
+	struct vmm_vm_scan scan;
+	unsigned int index;
 };
 
 /**
@@ -134,6 +148,8 @@ struct vmm_registry {
 	struct vmm_stats stats;
 	unsigned long stats_jiffies;
 	u64 nr_refreshes;
+	struct vmm_estimate est;
+	u64 nr_fingerprints;
 };
 
 extern struct vmm_registry vmm_reg;

@@ -97,7 +97,7 @@ static void vmm_walk_ptes(struct mm_struct *mm, pmd_t *pmdp, unsigned long addr,
 }
 
 /* Find the pmd mapping @addr, or NULL if nothing below it is mapped. */
-static pmd_t *vmm_walk_pmd(struct mm_struct *mm, unsigned long addr)
+pmd_t *vmm_pmd_lookup(struct mm_struct *mm, unsigned long addr)
 {
 	pgd_t *pgd = pgd_offset(mm, addr);
 	p4d_t *p4d;
@@ -119,7 +119,7 @@ static pmd_t *vmm_walk_pmd(struct mm_struct *mm, unsigned long addr)
 static void vmm_walk_pmd_range(struct mm_struct *mm, unsigned long addr,
 			       unsigned long end, struct vmm_walk *w)
 {
-	pmd_t *pmdp = vmm_walk_pmd(mm, addr);
+	pmd_t *pmdp = vmm_pmd_lookup(mm, addr);
 	pmd_t pmd;
 
 	if (!pmdp)

@@ -12,6 +12,7 @@
 #include "knobs.h"
 #include "policy.h"
 #include "registry.h"
+#include "scanner.h"
 #include "stats.h"
 
 struct vmm_knobs vmm_knobs = {
@@ -23,6 +24,13 @@ struct vmm_knobs vmm_knobs = {
 	.stats_max_pages = 1U << 20,
 	.enrol = 1,
 	.cross_domain = 0,
+	.scan_pages_per_sec = 16384,
+	.scan_batch = 256,
+	.max_fingerprints = 1U << 21,
+	.estimate_interval_ms = 1000,
+	.min_yield = 0,
+	.yield_hysteresis = 2,
+	.min_samples = 256,
 };
 
 static struct kobject *vmm_kobj;
@@ -81,6 +89,13 @@ VMM_KNOB(stats_interval_ms, 100, 600000, vmm_stats_kick);
 VMM_KNOB(stats_max_pages, 512, 1U << 30, NULL);
 VMM_KNOB(enrol, 0, 1, vmm_knob_policy_changed);
 VMM_KNOB(cross_domain, 0, 1, vmm_knob_policy_changed);
+VMM_KNOB(scan_pages_per_sec, 16, 1U << 22, vmm_scanner_wake);
+VMM_KNOB(scan_batch, 16, 4096, NULL);
+VMM_KNOB(max_fingerprints, 1024, 1U << 26, NULL);
+VMM_KNOB(estimate_interval_ms, 100, 600000, NULL);
+VMM_KNOB(min_yield, 0, 100, vmm_knob_policy_changed);
+VMM_KNOB(yield_hysteresis, 0, 20, vmm_knob_policy_changed);
+VMM_KNOB(min_samples, 16, 1U << 20, vmm_knob_policy_changed);
 
 /* Read-only counters, read under the registry lock. */
 #define VMM_COUNTER(_name, _expr)					\
@@ -105,6 +120,21 @@ VMM_COUNTER(resident_pages, vmm_reg.stats.resident);
 VMM_COUNTER(merged_pages, vmm_reg.stats.merged);
 VMM_COUNTER(saved_pages, vmm_stats_saved_pages(&vmm_reg.stats));
 
+#define VMM_ATOMIC(_name, _var)						\
+	static ssize_t _name##_show(struct kobject *kobj,		\
+				    struct kobj_attribute *attr, char *buf) \
+	{								\
+		return sysfs_emit(buf, "%lld\n", atomic64_read(&_var));	\
+	}								\
+	static struct kobj_attribute _name##_attr = __ATTR_RO(_name)
+
+VMM_ATOMIC(scan_pages, vmm_scan_pages);
+VMM_ATOMIC(scan_batches, vmm_scan_batches);
+VMM_ATOMIC(scan_time_ns, vmm_scan_time_ns);
+VMM_ATOMIC(scan_estimations, vmm_scan_estimations);
+VMM_ATOMIC(fingerprint_slots, vmm_fingerprints);
+VMM_COUNTER(fingerprints, vmm_reg.nr_fingerprints);
+
 static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
 {
@@ -121,6 +151,19 @@ static struct attribute *vmm_attrs[] = {
 	&stats_max_pages_knob.attr.attr,
 	&enrol_knob.attr.attr,
 	&cross_domain_knob.attr.attr,
+	&scan_pages_per_sec_knob.attr.attr,
+	&scan_batch_knob.attr.attr,
+	&max_fingerprints_knob.attr.attr,
+	&estimate_interval_ms_knob.attr.attr,
+	&min_yield_knob.attr.attr,
+	&yield_hysteresis_knob.attr.attr,
+	&min_samples_knob.attr.attr,
+	&scan_pages_attr.attr,
+	&scan_batches_attr.attr,
+	&scan_time_ns_attr.attr,
+	&scan_estimations_attr.attr,
+	&fingerprint_slots_attr.attr,
+	&fingerprints_attr.attr,
 	&nr_vms_attr.attr,
 	&nr_enrolled_attr.attr,
 	&nr_groups_attr.attr,

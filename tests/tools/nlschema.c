@@ -31,10 +31,24 @@ static const struct nls_attr stats_attrs[] = {
 };
 static const struct nls_set stats_set = SET("stats", stats_attrs);
 
+static const struct nls_attr estimate_attrs[] = {
+	ATTR("pad", VMMERGE_A_ESTIMATE_PAD, NLS_PAD),
+	ATTR("samples", VMMERGE_A_ESTIMATE_SAMPLES, NLS_U64),
+	ATTR("present", VMMERGE_A_ESTIMATE_PRESENT, NLS_U64),
+	ATTR("zero", VMMERGE_A_ESTIMATE_ZERO, NLS_U64),
+	ATTR("dup-vm", VMMERGE_A_ESTIMATE_DUP_VM, NLS_U64),
+	ATTR("dup-group", VMMERGE_A_ESTIMATE_DUP_GROUP, NLS_U64),
+	ATTR("dup-domain", VMMERGE_A_ESTIMATE_DUP_DOMAIN, NLS_U64),
+	ATTR("yield-permille", VMMERGE_A_ESTIMATE_YIELD_PERMILLE, NLS_U32),
+	ATTR("pages", VMMERGE_A_ESTIMATE_PAGES, NLS_U64),
+};
+static const struct nls_set estimate_set = SET("estimate", estimate_attrs);
+
 static const struct nls_attr domain_attrs[] = {
 	ATTR("name", VMMERGE_A_DOMAIN_NAME, NLS_STR),
 	ATTR("flags", VMMERGE_A_DOMAIN_FLAGS, NLS_U32),
 	NEST("stats", VMMERGE_A_DOMAIN_STATS, stats_set),
+	NEST("estimate", VMMERGE_A_DOMAIN_ESTIMATE, estimate_set),
 };
 static const struct nls_set domain_set = SET("domain", domain_attrs);
 
@@ -42,6 +56,7 @@ static const struct nls_attr group_attrs[] = {
 	ATTR("name", VMMERGE_A_GROUP_NAME, NLS_STR),
 	ATTR("domain", VMMERGE_A_GROUP_DOMAIN, NLS_STR),
 	NEST("stats", VMMERGE_A_GROUP_STATS, stats_set),
+	NEST("estimate", VMMERGE_A_GROUP_ESTIMATE, estimate_set),
 };
 static const struct nls_set group_set = SET("group", group_attrs);
 
@@ -62,6 +77,7 @@ static const struct nls_attr vm_attrs[] = {
 	ATTR("reason", VMMERGE_A_VM_REASON, NLS_STR),
 	ATTR("node", VMMERGE_A_VM_NODE, NLS_U32),
 	NEST("stats", VMMERGE_A_VM_STATS, stats_set),
+	NEST("estimate", VMMERGE_A_VM_ESTIMATE, estimate_set),
 };
 static const struct nls_set vm_set = SET("vm", vm_attrs);
 
@@ -79,6 +95,7 @@ static const struct nls_attr host_attrs[] = {
 	ATTR("ksm-full-scans", VMMERGE_A_HOST_KSM_FULL_SCANS, NLS_U64),
 	ATTR("ksm-merge-across-nodes", VMMERGE_A_HOST_KSM_MERGE_ACROSS_NODES,
 	     NLS_U32),
+	NEST("estimate", VMMERGE_A_HOST_ESTIMATE, estimate_set),
 };
 static const struct nls_set host_set = SET("host", host_attrs);
 

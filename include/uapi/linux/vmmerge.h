@@ -32,6 +32,7 @@
  *    VMMERGE_A_DOMAIN: NLA_NESTED
  *        VMMERGE_A_DOMAIN_NAME, VMMERGE_A_DOMAIN_FLAGS
  *        VMMERGE_A_DOMAIN_STATS: NLA_NESTED, see VMMERGE_A_STATS_* below
+ *        VMMERGE_A_DOMAIN_ESTIMATE: NLA_NESTED, VMMERGE_A_ESTIMATE_*
  *
  * VMMERGE_CMD_NEW_GROUP, VMMERGE_CMD_SET_GROUP: create a group (a runtime
  * stack such as "python3.11") in a domain, or move it to another domain.
@@ -51,6 +52,7 @@
  *    VMMERGE_A_GROUP: NLA_NESTED
  *        VMMERGE_A_GROUP_NAME, VMMERGE_A_GROUP_DOMAIN
  *        VMMERGE_A_GROUP_STATS: NLA_NESTED, VMMERGE_A_STATS_*
+ *        VMMERGE_A_GROUP_ESTIMATE: NLA_NESTED, VMMERGE_A_ESTIMATE_*
  *
  * VMMERGE_CMD_ADD_VM: register a microVM.  The VM is bound to the memory
  * of the process, not to its pid: if the process exits the VM is removed and
@@ -93,6 +95,7 @@
  *        VMMERGE_A_VM_REASON: NLA_NUL_STRING, why the VM is in that state
  *        VMMERGE_A_VM_NODE: NLA_U32, NUMA node holding most of its RAM
  *        VMMERGE_A_VM_STATS: NLA_NESTED, VMMERGE_A_STATS_*
+ *        VMMERGE_A_VM_ESTIMATE: NLA_NESTED, VMMERGE_A_ESTIMATE_*
  *
  * VMMERGE_CMD_GET_HOST: host-wide figures.
  *
@@ -104,6 +107,7 @@
  *        VMMERGE_A_HOST_KSM_PAGES_SHARED, _KSM_PAGES_SHARING,
  *        _KSM_PAGES_UNSHARED, _KSM_FULL_SCANS: NLA_U64, KSM's own counters
  *        VMMERGE_A_HOST_KSM_MERGE_ACROSS_NODES: NLA_U32
+ *        VMMERGE_A_HOST_ESTIMATE: NLA_NESTED, VMMERGE_A_ESTIMATE_*
  *
  * Statistics (VMMERGE_A_*_STATS), refreshed by walking page tables at most
  * every stats_interval_ms (sysfs); all NLA_U64, counts in pages:
@@ -114,6 +118,22 @@
  *            mapped n times saves n - 1 pages, split evenly among mappers
  *        VMMERGE_A_STATS_ZERO: pages mapped to the shared zero page
  *        VMMERGE_A_STATS_REFRESHED_MS: age in ms of the figures
+ *
+ * Estimates (VMMERGE_A_*_ESTIMATE), from the module's sampling scanner,
+ * recomputed at most every estimate_interval_ms; counts in pages, scaled
+ * from the samples:
+ *
+ *        VMMERGE_A_ESTIMATE_SAMPLES: NLA_U64, pages sampled (not scaled)
+ *        VMMERGE_A_ESTIMATE_PRESENT: NLA_U64, pages present
+ *        VMMERGE_A_ESTIMATE_ZERO: NLA_U64, present pages of all-zero content
+ *        VMMERGE_A_ESTIMATE_DUP_VM: NLA_U64, non-zero pages whose content
+ *            is also in another page of the same VM
+ *        VMMERGE_A_ESTIMATE_DUP_GROUP: NLA_U64, ... of the same group
+ *        VMMERGE_A_ESTIMATE_DUP_DOMAIN: NLA_U64, ... of the same trust
+ *            domain and merge scope: what KSM would be allowed to merge
+ *        VMMERGE_A_ESTIMATE_YIELD_PERMILLE: NLA_U32, (zero + dup_domain)
+ *            per mille of present: the mergeable fraction
+ *        VMMERGE_A_ESTIMATE_PAGES: NLA_U64, pages in the guest-RAM regions
  *
  * Events, multicast on the "events" group:
  *
@@ -186,6 +206,7 @@ enum vmmerge_domain_attr {
 	VMMERGE_A_DOMAIN_NAME,
 	VMMERGE_A_DOMAIN_FLAGS,
 	VMMERGE_A_DOMAIN_STATS,
+	VMMERGE_A_DOMAIN_ESTIMATE,
 	__VMMERGE_A_DOMAIN_MAX
 };
 #define VMMERGE_A_DOMAIN_MAX (__VMMERGE_A_DOMAIN_MAX - 1)
@@ -195,6 +216,7 @@ enum vmmerge_group_attr {
 	VMMERGE_A_GROUP_NAME,
 	VMMERGE_A_GROUP_DOMAIN,
 	VMMERGE_A_GROUP_STATS,
+	VMMERGE_A_GROUP_ESTIMATE,
 	__VMMERGE_A_GROUP_MAX
 };
 #define VMMERGE_A_GROUP_MAX (__VMMERGE_A_GROUP_MAX - 1)
@@ -221,6 +243,7 @@ enum vmmerge_vm_attr {
 	VMMERGE_A_VM_REASON,
 	VMMERGE_A_VM_NODE,
 	VMMERGE_A_VM_STATS,
+	VMMERGE_A_VM_ESTIMATE,
 	__VMMERGE_A_VM_MAX
 };
 #define VMMERGE_A_VM_MAX (__VMMERGE_A_VM_MAX - 1)
@@ -259,8 +282,24 @@ enum vmmerge_host_attr {
 	VMMERGE_A_HOST_KSM_PAGES_UNSHARED,
 	VMMERGE_A_HOST_KSM_FULL_SCANS,
 	VMMERGE_A_HOST_KSM_MERGE_ACROSS_NODES,
+	VMMERGE_A_HOST_ESTIMATE,
 	__VMMERGE_A_HOST_MAX
 };
 #define VMMERGE_A_HOST_MAX (__VMMERGE_A_HOST_MAX - 1)
+
+enum vmmerge_estimate_attr {
+	VMMERGE_A_ESTIMATE_UNSPEC,
+	VMMERGE_A_ESTIMATE_PAD,
+	VMMERGE_A_ESTIMATE_SAMPLES,
+	VMMERGE_A_ESTIMATE_PRESENT,
+	VMMERGE_A_ESTIMATE_ZERO,
+	VMMERGE_A_ESTIMATE_DUP_VM,
+	VMMERGE_A_ESTIMATE_DUP_GROUP,
+	VMMERGE_A_ESTIMATE_DUP_DOMAIN,
+	VMMERGE_A_ESTIMATE_YIELD_PERMILLE,
+	VMMERGE_A_ESTIMATE_PAGES,
+	__VMMERGE_A_ESTIMATE_MAX
+};
+#define VMMERGE_A_ESTIMATE_MAX (__VMMERGE_A_ESTIMATE_MAX - 1)
 
 #endif /* _UAPI_LINUX_VMMERGE_H */

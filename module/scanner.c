@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DOC: scanner
+ *
+ * A freezable kthread, modelled on ksm_scan_thread(), samples pages of
+ * registered guest RAM only, within a budget: scan_batch pages, then a sleep
+ * long enough to stay under scan_pages_per_sec.  A sample reads one present
+ * page without faulting it in or splitting it: the pte (or huge pmd) is
+ * looked up under the mmap read lock, a reference is taken under the
+ * page-table lock, and the page is hashed with xxh64 after the lock is
+ * dropped.  All-zero pages are recognised before hashing.
+ *
+ * Each VM has one fingerprint slot per page (or per few pages, when
+ * max_fingerprints is short).  Slots are visited in a strided order, so the
+ * first samples of a pass are spread over the whole VM and a first estimate
+ * exists after a few hundred samples.  The budget goes to the VM with the
+ * fewest samples, weighted by how settled its content is: new VMs come first,
+ * VMs whose fingerprints stopped changing are visited rarely.
+ */
+#include <linux/freezer.h>
+#include <linux/gcd.h>
+#include <linux/highmem.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/vmalloc.h>
+#include <linux/xxhash.h>
+
+#include "knobs.h"
+#include "policy.h"
+#include "registry.h"
+#include "scanner.h"
+#include "stats.h"
+
+atomic64_t vmm_scan_pages;
+atomic64_t vmm_scan_batches;
+atomic64_t vmm_scan_time_ns;
+atomic64_t vmm_scan_estimations;
+atomic64_t vmm_fingerprints;
+
+static struct task_struct *vmm_scan_task;
+static DECLARE_WAIT_QUEUE_HEAD(vmm_scan_wait);
+static unsigned long vmm_scan_last_estimate;
+
+static unsigned long vmm_vm_pages(const struct vmm_vm *vm)
+{
+	unsigned long pages = 0;
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_regions; i++)
+		pages += vm->regions[i].len >> PAGE_SHIFT;
+	return pages;
+}
+
+/* A step coprime with @n, near the golden ratio of it, for a spread order. */
+static unsigned long vmm_scan_step(unsigned long n)
+{
+	unsigned long step = n / 16 * 10 + 1;
+
+	if (n < 3)
+		return 1;
+	while (gcd(step, n) != 1)
+		step++;
+	return step % n ? step % n : 1;
+}
+
+/**
+ * vmm_scan_vm_init() - allocate a new VM's fingerprint slots
+ * @vm: being registered, regions known, under vmm_reg.lock
+ *
+ * Slots left in the max_fingerprints budget are shared out: a VM gets one
+ * slot per page while they last, then one per few pages.
+ */
+int vmm_scan_vm_init(struct vmm_vm *vm)
+{
+	struct vmm_vm_scan *scan = &vm->scan;
+	u64 budget = READ_ONCE(vmm_knobs.max_fingerprints);
+	u64 used = atomic64_read(&vmm_fingerprints);
+	u64 left = budget > used ? budget - used : 0;
+
+	scan->nr_pages = vmm_vm_pages(vm);
+	left = max_t(u64, left, 64);
+	scan->stride = max_t(u64, 1, DIV_ROUND_UP_ULL(scan->nr_pages, left));
+	scan->nr_slots = DIV_ROUND_UP(scan->nr_pages, scan->stride);
+	scan->fps = kvcalloc(scan->nr_slots, sizeof(*scan->fps), GFP_KERNEL);
+	if (!scan->fps)
+		return -ENOMEM;
+	scan->step = vmm_scan_step(scan->nr_slots);
+	atomic64_add(scan->nr_slots, &vmm_fingerprints);
+	return 0;
+}
+
+void vmm_scan_vm_exit(struct vmm_vm *vm)
+{
+	if (!vm->scan.fps)
+		return;
+	atomic64_sub(vm->scan.nr_slots, &vmm_fingerprints);
+	kvfree(vm->scan.fps);
+	vm->scan.fps = NULL;
+}
+
+/* The address of the page slot @slot stands for. */
+static unsigned long vmm_slot_addr(const struct vmm_vm *vm, unsigned long slot)
+{
+	unsigned long page = slot * vm->scan.stride, len;
+	unsigned int i;
+
+	for (i = 0; i < vm->nr_regions; i++) {
+		len = vm->regions[i].len >> PAGE_SHIFT;
+		if (page < len)
+			return vm->regions[i].start + (page << PAGE_SHIFT);
+		page -= len;
+	}
+	return 0;
+}
+
+/* Take a reference on the page mapped at @addr, or return NULL. */
+static struct page *vmm_get_mapped_page(struct mm_struct *mm, unsigned long addr,
+					bool *zero_pfn)
+{
+	pmd_t *pmdp = vmm_pmd_lookup(mm, addr);
+	struct page *page = NULL;
+	spinlock_t *ptl;
+	pte_t *ptep, pte;
+	pmd_t pmd;
+
+	if (!pmdp)
+		return NULL;
+	pmd = READ_ONCE(*pmdp);
+	if (pmd_none(pmd))
+		return NULL;
+	if (pmd_trans_huge(pmd)) {
+		ptl = pmd_lock(mm, pmdp);
+		pmd = *pmdp;
+		if (pmd_trans_huge(pmd) && pfn_valid(pmd_pfn(pmd))) {
+			page = pmd_page(pmd) + ((addr & ~PMD_MASK) >> PAGE_SHIFT);
+			if (!get_page_unless_zero(compound_head(page)))
+				page = NULL;
+		}
+		spin_unlock(ptl);
+		return page;
+	}
+	if (!pmd_present(pmd) || pmd_bad(pmd) || pmd_devmap(pmd))
+		return NULL;
+	ptep = pte_offset_map_lock(mm, pmdp, addr, &ptl);
+	pte = READ_ONCE(*ptep);
+	if (pte_present(pte)) {
+		if (is_zero_pfn(pte_pfn(pte)))
+			*zero_pfn = true;
+		else if (pfn_valid(pte_pfn(pte)))
+			page = pte_page(pte);
+		if (page && !get_page_unless_zero(page))
+			page = NULL;
+	}
+	pte_unmap_unlock(ptep, ptl);
+	return page;
+}
+
+static u64 vmm_page_fingerprint(struct page *page)
+{
+	void *addr = kmap_local_page(page);
+	u64 fp;
+
+	if (!memchr_inv(addr, 0, PAGE_SIZE))
+		fp = VMM_FP_ZERO;
+	else
+		fp = max_t(u64, xxh64(addr, PAGE_SIZE, 0), VMM_FP_FIRST);
+	kunmap_local(addr);
+	return fp;
+}
+
+/* Sample one page; the caller holds the mmap read lock. */
+static u64 vmm_sample(struct mm_struct *mm, unsigned long addr)
+{
+	bool zero_pfn = false;
+	struct page *page;
+	u64 fp;
+
+	page = vmm_get_mapped_page(mm, addr, &zero_pfn);
+	if (zero_pfn)
+		return VMM_FP_ZERO;
+	if (!page)
+		return VMM_FP_ABSENT;
+	fp = vmm_page_fingerprint(page);
+	put_page(page);
+	return fp;
+}
+
+static void vmm_scan_advance(struct vmm_vm_scan *scan)
+{
+	scan->pos = (scan->pos + scan->step) % scan->nr_slots;
+	if (++scan->visited < scan->nr_slots)
+		return;
+	/* A pass ended: settle down if little changed, wake up otherwise. */
+	if (scan->changed * 50 <= scan->nr_slots)
+		scan->calm = min(scan->calm + 1, VMM_SCAN_CALM_MAX);
+	else
+		scan->calm = 0;
+	scan->passes++;
+	scan->visited = 0;
+	scan->changed = 0;
+}
+
+/* Sample up to @budget slots of @vm; returns how many were sampled. */
+static unsigned int vmm_scan_vm(struct vmm_vm *vm, unsigned int budget)
+{
+	struct vmm_vm_scan *scan = &vm->scan;
+	struct mm_struct *mm = vm->mm;
+	unsigned int done = 0;
+	u64 fp;
+
+	if (atomic_read(&vm->exited) || !mmget_not_zero(mm))
+		return 0;
+	while (done < budget && !mmap_read_lock_killable(mm)) {
+		/* Short stretches under the lock: the VMM may want it. */
+		do {
+			fp = vmm_sample(mm, vmm_slot_addr(vm, scan->pos));
+			if (scan->fps[scan->pos] != fp) {
+				if (scan->fps[scan->pos] != VMM_FP_UNSEEN)
+					scan->changed++;
+				scan->fps[scan->pos] = fp;
+			}
+			scan->sampled++;
+			vmm_scan_advance(scan);
+		} while (++done < budget && !need_resched());
+		mmap_read_unlock(mm);
+		cond_resched();
+	}
+	mmput(mm);
+	return done;
+}
+
+/* Fewest samples first, each level of calm halving a VM's claim. */
+static struct vmm_vm *vmm_scan_pick(void)
+{
+	struct vmm_vm *vm, *best = NULL;
+	u64 key, best_key = U64_MAX;
+
+	list_for_each_entry(vm, &vmm_reg.vms, list) {
+		if (!vm->scan.fps || atomic_read(&vm->exited))
+			continue;
+		key = vm->scan.sampled << vm->scan.calm;
+		if (key < best_key) {
+			best = vm;
+			best_key = key;
+		}
+	}
+	return best;
+}
+
+static unsigned int vmm_scan_batch(void)
+{
+	unsigned int budget = READ_ONCE(vmm_knobs.scan_batch), done = 0;
+	struct vmm_vm *vm;
+	u64 start = ktime_get_ns();
+
+	mutex_lock(&vmm_reg.lock);
+	vm = vmm_scan_pick();
+	if (vm)
+		done = vmm_scan_vm(vm, budget);
+	if (time_after_eq(jiffies, vmm_scan_last_estimate +
+			  msecs_to_jiffies(READ_ONCE(vmm_knobs.estimate_interval_ms)))) {
+		vmm_scan_last_estimate = jiffies;
+		if (!vmm_estimate_all())
+			vmm_policy_apply();
+		atomic64_inc(&vmm_scan_estimations);
+	}
+	mutex_unlock(&vmm_reg.lock);
+	atomic64_add(done, &vmm_scan_pages);
+	atomic64_inc(&vmm_scan_batches);
+	atomic64_add(ktime_get_ns() - start, &vmm_scan_time_ns);
+	return done;
+}
+
+static bool vmm_scan_idle(void)
+{
+	return !READ_ONCE(vmm_reg.nr_vms) && !kthread_should_stop();
+}
+
+static int vmm_scan_thread(void *unused)
+{
+	unsigned int done, rate;
+	long sleep_ms;
+
+	set_freezable();
+	set_user_nice(current, 5);
+	while (!kthread_should_stop()) {
+		wait_event_freezable(vmm_scan_wait, !vmm_scan_idle());
+		if (kthread_should_stop())
+			break;
+		done = vmm_scan_batch();
+		rate = max(READ_ONCE(vmm_knobs.scan_pages_per_sec), 1U);
+		/* A batch with nothing to sample still waits a batch's time. */
+		sleep_ms = DIV_ROUND_UP(max(done, 1U) * 1000UL, rate);
+		wait_event_freezable_timeout(vmm_scan_wait, kthread_should_stop(),
+					     msecs_to_jiffies(sleep_ms));
+	}
+	return 0;
+}
+
+void vmm_scanner_wake(void)
+{
+	wake_up_interruptible(&vmm_scan_wait);
+}
+
+int __init vmm_scanner_init(void)
+{
+	vmm_scan_task = kthread_run(vmm_scan_thread, NULL, "vmmerge_scan");
+	return PTR_ERR_OR_ZERO(vmm_scan_task);
+}
+
+void vmm_scanner_exit(void)
+{
+	kthread_stop(vmm_scan_task);
+}

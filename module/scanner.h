@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The sampling scanner: page fingerprints and yield estimates.
+ */
+#ifndef _VMMERGE_SCANNER_H
+#define _VMMERGE_SCANNER_H
+
+#include <linux/types.h>
+
+struct vmm_vm;
+
+/* Fingerprint values with a meaning; a content hash is never below these. */
+#define VMM_FP_UNSEEN	0	/* slot not sampled yet */
+#define VMM_FP_ABSENT	1	/* sampled, no page present */
+#define VMM_FP_ZERO	2	/* sampled, all-zero content */
+#define VMM_FP_FIRST	3
+
+/**
+ * struct vmm_estimate - what sampling says about some guest RAM, in slots
+ * @samples: slots sampled at least once
+ * @present: of those, with a page present
+ * @zero: present with all-zero content
+ * @dup_vm: present, non-zero, content found in another slot of the same VM
+ * @dup_group: ... of the same group
+ * @dup_domain: ... anywhere in the same trust domain and merge scope
+ * @pages: pages the slots stand for (slots * stride), for scaling
+ * @slots: slots in all
+ */
+struct vmm_estimate {
+	u64 samples;
+	u64 present;
+	u64 zero;
+	u64 dup_vm;
+	u64 dup_group;
+	u64 dup_domain;
+	u64 pages;
+	u64 slots;
+};
+
+/**
+ * struct vmm_vm_scan - a VM's sampling state
+ * @fps: one fingerprint per slot; slot i stands for page i * @stride of
+ *	the VM's regions laid end to end
+ * @nr_slots: entries in @fps
+ * @stride: pages per slot; > 1 only when max_fingerprints is short
+ * @nr_pages: pages in all regions
+ * @pos: next slot to sample
+ * @step: @pos advances by @step modulo @nr_slots (coprime), so every prefix
+ *	of a pass is spread over the whole VM
+ * @visited: slots sampled in the current pass
+ * @changed: of those, whose fingerprint changed
+ * @passes: complete passes
+ * @sampled: samples taken in all
+ * @calm: how settled the content is (0..VMM_SCAN_CALM_MAX); each level
+ *	halves the share of the budget the VM gets
+ * @est: as of the last estimation
+ */
+struct vmm_vm_scan {
+	u64 *fps;
+	unsigned long nr_slots;
+	unsigned long stride;
+	unsigned long nr_pages;
+	unsigned long pos;
+	unsigned long step;
+	unsigned long visited;
+	unsigned long changed;
+	unsigned long passes;
+	u64 sampled;
+	unsigned int calm;
+	struct vmm_estimate est;
+};
+
+#define VMM_SCAN_CALM_MAX 4
+
+int vmm_scan_vm_init(struct vmm_vm *vm);
+void vmm_scan_vm_exit(struct vmm_vm *vm);
+unsigned int vmm_estimate_yield_permille(const struct vmm_estimate *est);
+void vmm_estimate_add(struct vmm_estimate *sum, const struct vmm_estimate *e);
+
+int vmm_scanner_init(void);
+void vmm_scanner_exit(void);
+void vmm_scanner_wake(void);
+
+/* scanner counters, for sysfs */
+extern atomic64_t vmm_scan_pages;
+extern atomic64_t vmm_scan_batches;
+extern atomic64_t vmm_scan_time_ns;
+extern atomic64_t vmm_scan_estimations;
+extern atomic64_t vmm_fingerprints;
+
+/* estimate.c */
+int vmm_estimate_all(void);
+
+#endif /* _VMMERGE_SCANNER_H */

@@ -1,0 +1,190 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# In-VM test of the sampling scanner: estimate accuracy, yield-driven
+# enrolment, and the scanner's budget.
+#
+#   domain t ── group pat ── vm0, vm1   (same repeating pattern filled in)
+#            └─ group rnd ── vm2        (filled with random data)
+#
+# min_yield is set between the random VM's yield and the others': vm0 and
+# vm1 get enrolled once estimated, vm2 stays low-yield and KSM never merges
+# a page of it.  Each estimate (zero, duplicate within the VM, the group,
+# the domain) must be within 5 percentage points of the exact value this
+# script computes itself from /proc/PID/pagemap and /proc/PID/mem.
+. "$(dirname "$0")/lib.sh"
+
+NL=$VMT_REPO/tests/tools/nlcall
+SYS=/sys/kernel/vmmerge
+MEM=128
+
+nl() { log "nlcall $*"; "$NL" "$@"; }
+knob() { echo "$2" >"$SYS/$1"; log "$1=$(cat "$SYS/$1")"; }
+vm_state() { awk -v id="$1" '$1 == id { print $7 }' /proc/vmmerge/vms; }
+vm_field() {
+	"$NL" get-vm "vm{" id="$1" "}" | tr ' ' '\n' | sed -n "s/^vm\.$2=//p"
+}
+wait_until() {
+	local end=$((SECONDS + $1))
+	shift
+	while ! "$@"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 1
+	done
+}
+
+add_vm() { # add_vm I GROUP
+	local i=$1
+	nl add-vm "vm{" id=$((i + 1)) name="${MV_NAME[$i]}" pid="${MV_PID[$i]}" \
+		group="$2" "regions{" "region{" start="${MV_RAM_START[$i]}" \
+		length="${MV_RAM_LEN[$i]}" "}" "}" "}"
+}
+
+# Every VM sampled completely at least once, and estimated since.
+fully_sampled() {
+	local id s p
+	for id in 1 2 3; do
+		s=$(vm_field "$id" estimate.samples)
+		p=$(vm_field "$id" estimate.pages)
+		[ -n "$s" ] && [ "$s" -ge "$p" ] || return 1
+	done
+}
+
+# Exact figures, one line per VM: "I present zero dup_vm dup_group dup_domain".
+exact_figures() {
+	python3 - "$@" <<'PY'
+import hashlib, struct, sys
+P = 4096
+args = sys.argv[1:]
+vms = []  # (index, pid, start, length, group)
+for a in args:
+    i, pid, start, length, group = a.split(":")
+    vms.append((int(i), int(pid), int(start, 16), int(length), group))
+pages = {}
+for i, pid, start, length, group in vms:
+    n = length // P
+    with open(f"/proc/{pid}/pagemap", "rb") as f:
+        f.seek(start // P * 8)
+        raw = f.read(n * 8)
+    keys = []
+    with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
+        for k in range(n):
+            (e,) = struct.unpack_from("<Q", raw, k * 8)
+            if not e >> 63 & 1:
+                continue
+            mem.seek(start + k * P)
+            b = mem.read(P)
+            keys.append(None if b.count(0) == P else hashlib.blake2b(b, digest_size=16).digest())
+    pages[i] = (group, keys)
+count_vm, count_grp, count_dom = {}, {}, {}
+for i, (g, keys) in pages.items():
+    for k in keys:
+        if k is None:
+            continue
+        count_vm[(i, k)] = count_vm.get((i, k), 0) + 1
+        count_grp[(g, k)] = count_grp.get((g, k), 0) + 1
+        count_dom[k] = count_dom.get(k, 0) + 1
+for i, (g, keys) in sorted(pages.items()):
+    nz = [k for k in keys if k is not None]
+    print(i, len(keys), len(keys) - len(nz),
+          sum(count_vm[(i, k)] > 1 for k in nz),
+          sum(count_grp[(g, k)] > 1 for k in nz),
+          sum(count_dom[k] > 1 for k in nz))
+PY
+}
+
+# close NAME EST_PAGES EST_PRESENT EXACT_PAGES EXACT_PRESENT: within 5 pp.
+close() {
+	local name=$1 e=$2 ep=$3 x=$4 xp=$5 ef xf d
+	ef=$((ep ? e * 1000 / ep : 0))
+	xf=$((xp ? x * 1000 / xp : 0))
+	d=$((ef > xf ? ef - xf : xf - ef))
+	if [ "$d" -le 50 ]; then
+		pass "$name"
+		log "$name: estimate $((ef / 10)).$((ef % 10))% exact $((xf / 10)).$((xf % 10))%"
+	else
+		fail "$name" "estimate $((ef / 10)).$((ef % 10))%, exact $((xf / 10)).$((xf % 10))%"
+	fi
+}
+
+[ -x "$NL" ] || die "$NL not built"
+module_load || die "module did not load"
+ksm_start 1000 20
+microvm_start 3 --mem "$MEM" || die "microVMs did not start"
+microvm_cmd 0 "fill pattern 48 5" 120 >/dev/null
+microvm_cmd 1 "fill pattern 48 5" 120 >/dev/null
+microvm_cmd 2 "fill random 96" 180 >/dev/null
+
+knob min_yield 50
+knob estimate_interval_ms 500
+nl new-domain "domain{" name=t "}"
+nl new-group "group{" name=pat domain=t "}"
+nl new-group "group{" name=rnd domain=t "}"
+add_vm 0 pat && add_vm 1 pat && add_vm 2 rnd || die "registration failed"
+first=$(vm_state 3)
+log "states right after registration: $(vm_state 1) $(vm_state 2) $first"
+[ "$first" = sampling ] && pass starts-sampling || fail starts-sampling "state $first"
+
+t0=$SECONDS
+check first-estimate wait_until 60 eval '[ "$(vm_field 1 estimate.samples)" -ge 256 ]'
+log "first estimate of vm0 after $((SECONDS - t0)) s"
+check full-coverage wait_until 300 fully_sampled
+log "all VMs sampled once after $((SECONDS - t0)) s"
+sleep 2
+cat /proc/vmmerge/vms >&2
+
+# ---- accuracy
+specs=()
+for i in 0 1 2; do
+	g=pat
+	[ "$i" = 2 ] && g=rnd
+	specs+=("$i:${MV_PID[$i]}:${MV_RAM_START[$i]#0x}:${MV_RAM_LEN[$i]}:$g")
+done
+exact=$(exact_figures "${specs[@]}")
+log "exact: $exact"
+while read -r i present zero dvm dgrp ddom; do
+	id=$((i + 1))
+	ep=$(vm_field $id estimate.present)
+	log "vm$i estimate: present=$ep zero=$(vm_field $id estimate.zero) dup-vm=$(vm_field $id estimate.dup-vm) dup-group=$(vm_field $id estimate.dup-group) dup-domain=$(vm_field $id estimate.dup-domain)"
+	close "accuracy-zero-$i" "$(vm_field $id estimate.zero)" "$ep" "$zero" "$present"
+	close "accuracy-dup-vm-$i" "$(vm_field $id estimate.dup-vm)" "$ep" "$dvm" "$present"
+	close "accuracy-dup-group-$i" "$(vm_field $id estimate.dup-group)" "$ep" "$dgrp" "$present"
+	close "accuracy-dup-domain-$i" "$(vm_field $id estimate.dup-domain)" "$ep" "$ddom" "$present"
+done <<<"$exact"
+
+# ---- targeting
+y0=$(vm_field 1 estimate.yield-permille)
+y2=$(vm_field 3 estimate.yield-permille)
+log "yield vm0 ${y0}‰ vm2 ${y2}‰ (min_yield 50%)"
+[ "$y2" -lt 500 ] && [ "$y0" -gt 500 ] && pass yields-straddle-min ||
+	fail yields-straddle-min "vm0 ${y0}‰ vm2 ${y2}‰"
+check pattern-vms-enrolled wait_until 30 eval '[ "$(vm_state 1)" = enrolled ] && [ "$(vm_state 2)" = enrolled ]'
+[ "$(vm_state 3)" = low-yield ] && pass random-vm-low-yield || fail random-vm-low-yield "state $(vm_state 3)"
+check pattern-vms-merge wait_until 120 eval '[ "$(ksm_merging_pages "${MV_PID[0]}")" -gt 0 ]'
+sleep 10
+ksm_report
+m2=$(ksm_merging_pages "${MV_PID[2]}")
+[ "$m2" = 0 ] && pass random-vm-never-merged || fail random-vm-never-merged "$m2 pages merged"
+grep -qw mg "/proc/${MV_PID[2]}/smaps" &&
+	fail random-vm-not-mergeable "guest RAM marked mergeable" || pass random-vm-not-mergeable
+
+# ---- budget: pages sampled per second stay within scan_pages_per_sec
+knob scan_pages_per_sec 2000
+sleep 2
+p0=$(cat $SYS/scan_pages)
+t0=$(date +%s%N)
+sleep 10
+p1=$(cat $SYS/scan_pages)
+t1=$(date +%s%N)
+rate=$(((p1 - p0) * 1000000000 / (t1 - t0)))
+log "scanner: $((p1 - p0)) pages in $(((t1 - t0) / 1000000)) ms = $rate pages/s (budget 2000)"
+[ "$rate" -le 2200 ] && [ "$rate" -gt 0 ] && pass scan-budget || fail scan-budget "$rate pages/s"
+tpid=$(pgrep -x vmmerge_scan)
+if [ -n "$tpid" ]; then
+	read -r -a st <"/proc/$tpid/stat"
+	log "vmmerge_scan: utime ${st[13]} stime ${st[14]} ticks, scan_time_ns $(cat $SYS/scan_time_ns)"
+	pass scanner-thread-present
+else
+	fail scanner-thread-present "no vmmerge_scan thread"
+fi
+check unload module_unload
