@@ -30,7 +30,7 @@ NLA_TYPES = {
     'NLA_U8': {'u8'}, 'NLA_U16': {'u16'}, 'NLA_U32': {'u32'},
     'NLA_U64': {'u64'}, 'NLA_NUL_STRING': {'string'},
     'NLA_STRING': {'string'}, 'NLA_FLAG': {'flag'},
-    'NLA_NESTED': {'nest', 'indexed-array'},
+    'NLA_NESTED': {'nest', 'indexed-array'}, 'NLA_BINARY': {'binary'},
 }
 
 # nlcall's types for each spec type.

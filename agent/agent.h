@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Copyright (C) 2026 The vmmerge developers.
+ *
+ * vmmerged's state, owned by the main loop (daemon.c).  Only the health
+ * counters are shared with the metrics thread, under @lock.
+ */
+#ifndef VMMERGE_AGENT_H
+#define VMMERGE_AGENT_H
+
+#include <pthread.h>
+
+#include "config.h"
+#include "metrics.h"
+#include "nl.h"
+
+#define AGENT_TICK_MS 500
+#define PENDING_MAX_TRIES 60	/* ticks: 30 s for a VMM to map its RAM */
+
+struct pending {
+	pid_t pid;
+	unsigned int tries;
+};
+
+struct http;
+
+struct agent {
+	struct config cfg;
+	const char *cfg_path;
+	struct vnl *nl;			/* requests */
+	struct vnl *ev;			/* events */
+	unsigned int retry_ticks;	/* until the next connection attempt */
+	unsigned int backoff_ticks;
+	unsigned int rescan_ticks;
+	bool told_module_missing;
+	struct pending *pending;
+	size_t nr_pending;
+	struct http *http;
+	pthread_mutex_t lock;
+	struct agent_health health;
+};
+
+/* sync.c: keep the module's registry in line with the VMMs on the host. */
+int sync_connect(struct agent *a);
+void sync_disconnect(struct agent *a);
+void sync_tick(struct agent *a);
+int sync_reconcile(struct agent *a);
+int sync_domains(struct agent *a);
+void sync_exec(pid_t pid, void *arg);
+void sync_exit(pid_t pid, void *arg);
+void sync_event(const struct vmm_event *ev, void *arg);
+void health_add(struct agent *a, uint64_t *counter, uint64_t n);
+
+/* http.c: the Prometheus endpoint. */
+int http_start(struct agent *a, struct http **out);
+void http_stop(struct http *h);
+
+#endif

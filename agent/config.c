@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The vmmerge developers.
+ *
+ * Parsing vmmerged.conf with inih.  inih reads through our line reader, so
+ * the handler always knows the line it is looking at; the first error wins
+ * and parsing stops there.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ini.h>
+
+#include "config.h"
+
+struct parser {
+	struct config *c;
+	const char *name;
+	const char *pos;	/* rest of the text */
+	int line;
+	char *err;
+	size_t errlen;
+	int failed;
+};
+
+static const char *const match_keys[CFG_MATCH_NR] = {
+	[CFG_MATCH_EXE] = "exe",
+	[CFG_MATCH_CMDLINE] = "cmdline",
+	[CFG_MATCH_CGROUP] = "cgroup",
+	[CFG_MATCH_ENV] = "env",
+};
+
+static int fail(struct parser *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (p->failed)
+		return 0;
+	p->failed = 1;
+	n = snprintf(p->err, p->errlen, "%s:%d: ", p->name, line);
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < p->errlen)
+		vsnprintf(p->err + n, p->errlen - n, fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->listen_host, sizeof(c->listen_host), "127.0.0.1");
+	c->listen_port = 9873;
+	snprintf(c->vmm[0], sizeof(c->vmm[0]), "qemu-system-*");
+	snprintf(c->vmm[1], sizeof(c->vmm[1]), "firecracker");
+	snprintf(c->vmm[2], sizeof(c->vmm[2]), "cloud-hypervisor");
+	c->nr_vmm = 3;
+	snprintf(c->default_stack, sizeof(c->default_stack), "unclassified");
+	snprintf(c->default_domain, sizeof(c->default_domain), "default");
+	c->rescan_interval = 10;
+	c->min_guest_mib = 16;
+	c->ksm.pages_min = 100;
+	c->ksm.pages_max = 4000;
+	c->ksm.sleep_ms_min = 10;
+	c->ksm.sleep_ms_max = 200;
+}
+
+/* A domain or group name as the module accepts it: printable, 1..31. */
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (!n || n >= VMMERGE_NAME_MAXLEN)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isgraph((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+static int parse_bool(const char *s, bool *out)
+{
+	if (!strcmp(s, "yes") || !strcmp(s, "true") || !strcmp(s, "1") ||
+	    !strcmp(s, "on"))
+		*out = true;
+	else if (!strcmp(s, "no") || !strcmp(s, "false") || !strcmp(s, "0") ||
+		 !strcmp(s, "off"))
+		*out = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+/* "HOST:PORT"; HOST may be [v6]. */
+static int parse_listen(struct config *c, const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	uint64_t port;
+	size_t n;
+
+	if (!colon || parse_uint(colon + 1, 65535, &port) || !port)
+		return -EINVAL;
+	n = colon - s;
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (!n || n >= sizeof(c->listen_host))
+		return -EINVAL;
+	memcpy(c->listen_host, s, n);
+	c->listen_host[n] = '\0';
+	c->listen_port = port;
+	return 0;
+}
+
+/* A blank- or comma-separated list of patterns. */
+static int parse_vmm(struct config *c, const char *s)
+{
+	char buf[512], *tok, *save;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	c->nr_vmm = 0;
+	for (tok = strtok_r(buf, " ,\t", &save); tok;
+	     tok = strtok_r(NULL, " ,\t", &save)) {
+		if (c->nr_vmm == CFG_MAX_VMM || strlen(tok) >= sizeof(c->vmm[0]))
+			return -EINVAL;
+		strcpy(c->vmm[c->nr_vmm++], tok);
+	}
+	return c->nr_vmm ? 0 : -EINVAL;
+}
+
+static int set_name(struct parser *p, char *dst, const char *key,
+		    const char *value)
+{
+	if (!valid_name(value))
+		return fail(p, p->line, "%s: invalid name '%s' (1 to 31 "
+			    "printable characters, no blanks)", key, value);
+	strcpy(dst, value);
+	return 1;
+}
+
+static int agent_key(struct parser *p, const char *key, const char *value)
+{
+	struct config *c = p->c;
+	uint64_t n;
+
+	if (!strcmp(key, "listen"))
+		return parse_listen(c, value) ?
+			fail(p, p->line, "listen: expected HOST:PORT, got '%s'",
+			     value) : 1;
+	if (!strcmp(key, "vmm"))
+		return parse_vmm(c, value) ?
+			fail(p, p->line, "vmm: expected 1 to %d names",
+			     CFG_MAX_VMM) : 1;
+	if (!strcmp(key, "default_stack"))
+		return set_name(p, c->default_stack, key, value);
+	if (!strcmp(key, "default_domain"))
+		return set_name(p, c->default_domain, key, value);
+	if (!strcmp(key, "rescan_interval")) {
+		if (parse_uint(value, 3600, &n) || !n)
+			return fail(p, p->line, "rescan_interval: expected 1 "
+				    "to 3600 seconds, got '%s'", value);
+		c->rescan_interval = n;
+		return 1;
+	}
+	if (!strcmp(key, "min_guest_mib")) {
+		if (parse_uint(value, 1 << 24, &c->min_guest_mib))
+			return fail(p, p->line, "min_guest_mib: expected a "
+				    "number of MiB, got '%s'", value);
+		return 1;
+	}
+	return fail(p, p->line, "unknown key '%s' in [agent]", key);
+}
+
+static int ksm_uint(struct parser *p, const char *key, const char *value,
+		    unsigned int *out)
+{
+	uint64_t n;
+
+	if (parse_uint(value, 1000000, &n) || !n)
+		return fail(p, p->line, "%s: expected 1 to 1000000, got '%s'",
+			    key, value);
+	*out = n;
+	return 1;
+}
+
+static int ksm_key(struct parser *p, const char *key, const char *value)
+{
+	struct cfg_ksm *k = &p->c->ksm;
+
+	if (!strcmp(key, "tune"))
+		return parse_bool(value, &k->tune) ?
+			fail(p, p->line, "tune: expected yes or no, got '%s'",
+			     value) : 1;
+	if (!strcmp(key, "pages_to_scan_min"))
+		return ksm_uint(p, key, value, &k->pages_min);
+	if (!strcmp(key, "pages_to_scan_max"))
+		return ksm_uint(p, key, value, &k->pages_max);
+	if (!strcmp(key, "sleep_ms_min"))
+		return ksm_uint(p, key, value, &k->sleep_ms_min);
+	if (!strcmp(key, "sleep_ms_max"))
+		return ksm_uint(p, key, value, &k->sleep_ms_max);
+	return fail(p, p->line, "unknown key '%s' in [ksm]", key);
+}
+
+static struct cfg_domain *get_domain(struct parser *p, const char *name)
+{
+	struct config *c = p->c;
+	struct cfg_domain *d;
+	size_t i;
+
+	for (i = 0; i < c->nr_domains; i++)
+		if (!strcmp(c->domains[i].name, name))
+			return &c->domains[i];
+	if (!valid_name(name)) {
+		fail(p, p->line, "invalid domain name '%s'", name);
+		return NULL;
+	}
+	d = realloc(c->domains, (c->nr_domains + 1) * sizeof(*d));
+	if (!d) {
+		fail(p, p->line, "out of memory");
+		return NULL;
+	}
+	c->domains = d;
+	d = &c->domains[c->nr_domains++];
+	memset(d, 0, sizeof(*d));
+	strcpy(d->name, name);
+	return d;
+}
+
+static int domain_key(struct parser *p, const char *name, const char *key,
+		      const char *value)
+{
+	struct cfg_domain *d = get_domain(p, name);
+
+	if (!d)
+		return 0;
+	if (strcmp(key, "isolated"))
+		return fail(p, p->line, "unknown key '%s' in [domain %s]", key,
+			    name);
+	if (parse_bool(value, &d->isolated))
+		return fail(p, p->line, "isolated: expected yes or no, got '%s'",
+			    value);
+	return 1;
+}
+
+/* The rule of section [rule NAME]; a new one when the section changes. */
+static struct cfg_rule *get_rule(struct parser *p, const char *name)
+{
+	struct config *c = p->c;
+	struct cfg_rule *r;
+
+	if (c->nr_rules && !strcmp(c->rules[c->nr_rules - 1].name, name))
+		return &c->rules[c->nr_rules - 1];
+	if (!*name || strlen(name) >= sizeof(r->name)) {
+		fail(p, p->line, "invalid rule name '%s'", name);
+		return NULL;
+	}
+	r = realloc(c->rules, (c->nr_rules + 1) * sizeof(*r));
+	if (!r) {
+		fail(p, p->line, "out of memory");
+		return NULL;
+	}
+	c->rules = r;
+	r = &c->rules[c->nr_rules++];
+	memset(r, 0, sizeof(*r));
+	strcpy(r->name, name);
+	r->line = p->line;
+	return r;
+}
+
+static int rule_regex(struct parser *p, struct cfg_rule *r, int m,
+		      const char *value)
+{
+	char msg[128];
+	int err;
+
+	if (r->has[m])
+		return fail(p, p->line, "%s given twice in [rule %s]",
+			    match_keys[m], r->name);
+	err = regcomp(&r->re[m], value, REG_EXTENDED | REG_NOSUB);
+	if (err) {
+		regerror(err, &r->re[m], msg, sizeof(msg));
+		return fail(p, p->line, "%s: bad regular expression '%s': %s",
+			    match_keys[m], value, msg);
+	}
+	r->has[m] = true;
+	return 1;
+}
+
+static int rule_key(struct parser *p, const char *name, const char *key,
+		    const char *value)
+{
+	struct cfg_rule *r = get_rule(p, name);
+	int m;
+
+	if (!r)
+		return 0;
+	for (m = 0; m < CFG_MATCH_NR; m++)
+		if (!strcmp(key, match_keys[m]))
+			return rule_regex(p, r, m, value);
+	if (!strcmp(key, "stack"))
+		return set_name(p, r->stack, key, value);
+	if (!strcmp(key, "domain"))
+		return set_name(p, r->domain, key, value);
+	if (!strcmp(key, "mem_mib")) {
+		if (parse_uint(value, 1 << 24, &r->mem_mib) || !r->mem_mib)
+			return fail(p, p->line, "mem_mib: expected a number "
+				    "of MiB, got '%s'", value);
+		return 1;
+	}
+	return fail(p, p->line, "unknown key '%s' in [rule %s]", key, name);
+}
+
+static int handler(void *user, const char *section, const char *key,
+		   const char *value)
+{
+	struct parser *p = user;
+
+	if (p->failed)
+		return 0;
+	if (!strcmp(section, "agent"))
+		return agent_key(p, key, value);
+	if (!strcmp(section, "ksm"))
+		return ksm_key(p, key, value);
+	if (!strncmp(section, "domain ", 7))
+		return domain_key(p, section + 7, key, value);
+	if (!strncmp(section, "rule ", 5))
+		return rule_key(p, section + 5, key, value);
+	if (!*section)
+		return fail(p, p->line, "'%s' outside of any section", key);
+	return fail(p, p->line, "unknown section [%s]", section);
+}
+
+/* inih's line reader: hands out one line at a time and counts them. */
+static char *reader(char *buf, int size, void *stream)
+{
+	struct parser *p = stream;
+	const char *nl;
+	size_t n;
+
+	if (!*p->pos)
+		return NULL;
+	nl = strchr(p->pos, '\n');
+	n = nl ? (size_t)(nl - p->pos) + 1 : strlen(p->pos);
+	p->line++;
+	if (n >= (size_t)size) {
+		fail(p, p->line, "line longer than %d characters", size - 2);
+		n = size - 1;
+	}
+	memcpy(buf, p->pos, n);
+	buf[n] = '\0';
+	p->pos = nl ? nl + 1 : p->pos + strlen(p->pos);
+	return buf;
+}
+
+/* Whole-file checks once every line is read. */
+static int check(struct parser *p)
+{
+	struct config *c = p->c;
+	size_t i;
+
+	for (i = 0; i < c->nr_rules; i++) {
+		struct cfg_rule *r = &c->rules[i];
+		int m, any = 0;
+
+		for (m = 0; m < CFG_MATCH_NR; m++)
+			any |= r->has[m];
+		if (!r->stack[0])
+			return fail(p, r->line, "[rule %s] has no stack",
+				    r->name);
+		if (!any)
+			return fail(p, r->line, "[rule %s] matches nothing: "
+				    "give exe, cmdline, cgroup or env", r->name);
+	}
+	if (c->ksm.pages_min > c->ksm.pages_max ||
+	    c->ksm.sleep_ms_min > c->ksm.sleep_ms_max)
+		return fail(p, p->line, "[ksm] a minimum exceeds its maximum");
+	return 1;
+}
+
+int config_parse_string(const char *text, const char *name,
+			struct config *c, char *err, size_t errlen)
+{
+	struct parser p = { .c = c, .name = name, .pos = text, .err = err,
+			    .errlen = errlen };
+	int ret;
+
+	config_defaults(c);
+	err[0] = '\0';
+	ini_allow_inline_comments = false;
+	ini_stop_on_first_error = true;
+	ret = ini_parse_stream(reader, &p, handler, &p);
+	if (ret > 0 && !p.failed)
+		fail(&p, ret, "syntax error (expected [section] or key = value)");
+	if (ret < 0 && !p.failed)
+		fail(&p, p.line, "out of memory");
+	if (!p.failed)
+		check(&p);
+	if (p.failed) {
+		config_free(c);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The whole of @f in a malloc'd string. */
+static char *read_all(FILE *f)
+{
+	char buf[4096], *text = NULL;
+	size_t len = 0, n;
+	FILE *m = open_memstream(&text, &len);
+
+	if (!m)
+		return NULL;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, m);
+	fclose(m);
+	return text;
+}
+
+int config_load(const char *path, struct config *c, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char *text;
+	int ret;
+
+	if (!f) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	text = read_all(f);
+	fclose(f);
+	if (!text) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	ret = config_parse_string(text, path, c, err, errlen);
+	free(text);
+	return ret;
+}
+
+void config_free(struct config *c)
+{
+	size_t i;
+	int m;
+
+	for (i = 0; i < c->nr_rules; i++)
+		for (m = 0; m < CFG_MATCH_NR; m++)
+			if (c->rules[i].has[m])
+				regfree(&c->rules[i].re[m]);
+	free(c->rules);
+	free(c->domains);
+	c->rules = NULL;
+	c->domains = NULL;
+	c->nr_rules = c->nr_domains = 0;
+}
+
+const struct cfg_domain *config_domain(const struct config *c,
+				       const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nr_domains; i++)
+		if (!strcmp(c->domains[i].name, name))
+			return &c->domains[i];
+	return NULL;
+}

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The vmmerge developers.
+ *
+ * vmmergectl: inspect and steer the vmmerge module.  This file only
+ * dispatches to the subcommands.
+ */
+#include <string.h>
+
+#include "ctl.h"
+
+const char *prog = "vmmergectl";
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "status", cmd_status, "Show the module's host-wide figures" },
+	{ "vms", cmd_vms, "List registered VMs" },
+	{ "groups", cmd_groups, "List groups (runtime stacks)" },
+	{ "domains", cmd_domains, "List trust domains" },
+	{ "add", cmd_add, "Register a VM by the pid of its VMM" },
+	{ "remove", cmd_remove, "Unregister a VM by id or name" },
+	{ "domain", cmd_domain, "Create, change or delete a trust domain" },
+	{ "group", cmd_group, "Create, move or delete a group" },
+	{ "top", cmd_top, "Refreshing view of the VMs and what they save" },
+};
+
+static void show_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "Usage: %s <cmd> [<args>]\n\nAvailable subcommands:\n",
+		prog);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(f, "Read commands take --json.  "
+		"See vmmergectl(8) for details.\n");
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc > 1 && (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+			 !strcmp(argv[1], "-h"))) {
+		show_usage(stdout);
+		return 0;
+	}
+	if (argc == 1)
+		return cmd_status(1, argv);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "Invalid subcommand: `%s'\n", argv[1]);
+	show_usage(stderr);
+	return 1;
+}

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The vmmerge developers.
+ *
+ * Helpers shared by the vmmergectl subcommands: error lines, sizes, JSON.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.h"
+
+int ctl_fail(struct vnl *v, const char *verb, int err)
+{
+	const char *msg = vnl_extack(v);
+
+	if (err == -EPROTONOSUPPORT && !msg[0])
+		msg = "the vmmerge module is not loaded (try: modprobe vmmerge)";
+	fprintf(stderr, "%s: Unable to %s: %s%s%s\n", prog, verb,
+		strerror(-err), msg[0] ? ": " : "", msg);
+	return 1;
+}
+
+struct vnl *ctl_open(const char *verb)
+{
+	struct vnl *v;
+	int err = vnl_open(&v);
+
+	if (err) {
+		ctl_fail(NULL, verb, err);
+		return NULL;
+	}
+	return v;
+}
+
+int ctl_usage(const char *usage)
+{
+	fprintf(stderr, "Usage: %s %s\n", prog, usage);
+	return 1;
+}
+
+int ctl_json_flag(int argc, char **argv)
+{
+	if (argc == 1)
+		return 0;
+	if (argc == 2 && !strcmp(argv[1], "--json"))
+		return 1;
+	return -1;
+}
+
+const char *ctl_size(char *buf, size_t len, uint64_t pages)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)pages * sysconf(_SC_PAGESIZE);
+	int i = 0;
+
+	while (v >= 1024 && i < 4) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", v, unit[i]);
+	return buf;
+}
+
+void ctl_json_print(struct json_object *obj)
+{
+	puts(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(obj);
+}
+
+struct json_object *ctl_json_stats(const struct vmm_stats *s)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "resident_pages",
+			       json_object_new_int64(s->resident));
+	json_object_object_add(o, "merged_pages",
+			       json_object_new_int64(s->merged));
+	json_object_object_add(o, "saved_pages",
+			       json_object_new_int64(s->saved));
+	json_object_object_add(o, "zero_pages", json_object_new_int64(s->zero));
+	json_object_object_add(o, "refreshed_ms",
+			       json_object_new_int64(s->refreshed_ms));
+	return o;
+}
+
+int ctl_parse_u64(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The vmmerge developers.
+ *
+ * vmmerged: finds microVM monitors on the host, classifies them by the
+ * rules of vmmerged.conf, registers them with the vmmerge module, and
+ * serves Prometheus metrics.  One thread runs the loop below over a
+ * signalfd, a timerfd, the proc connector and the module's events; the
+ * metrics server runs in libmicrohttpd's thread.
+ *
+ *   vmmerged [-c CONFIG] [--check-config]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <systemd/sd-daemon.h>
+
+#include "agent.h"
+#include "log.h"
+#include "procconn.h"
+
+enum { FD_SIGNAL, FD_TIMER, FD_PROC, FD_EVENTS, NR_FDS };
+
+static int open_signalfd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -errno;
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static int open_timerfd(void)
+{
+	struct itimerspec its = {
+		.it_interval = { 0, AGENT_TICK_MS * 1000000L },
+		.it_value = { 0, AGENT_TICK_MS * 1000000L },
+	};
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+
+	if (fd < 0 || timerfd_settime(fd, 0, &its, NULL))
+		return -errno;
+	return fd;
+}
+
+static void start_http(struct agent *a)
+{
+	int err = http_start(a, &a->http);
+
+	if (err)
+		log_err("Unable to serve metrics on %s:%u: %s",
+			a->cfg.listen_host, a->cfg.listen_port, strerror(-err));
+	else
+		log_info("serving metrics on http://%s:%u/metrics",
+			 a->cfg.listen_host, a->cfg.listen_port);
+}
+
+static void set_config_ok(struct agent *a, int ok, bool reload)
+{
+	pthread_mutex_lock(&a->lock);
+	a->health.config_ok = ok;
+	if (reload)
+		a->health.reloads++;
+	if (reload && !ok)
+		a->health.reload_errors++;
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* SIGHUP: a bad file leaves the running config in force. */
+static void reload(struct agent *a)
+{
+	struct config next;
+	char err[512];
+	bool relisten;
+
+	sd_notify(0, "RELOADING=1");
+	if (config_load(a->cfg_path, &next, err, sizeof(err))) {
+		log_err("Unable to reload the configuration: %s; keeping the "
+			"running one", err);
+		set_config_ok(a, 0, true);
+		sd_notify(0, "READY=1\nSTATUS=reload refused, see the log");
+		return;
+	}
+	relisten = strcmp(next.listen_host, a->cfg.listen_host) ||
+		next.listen_port != a->cfg.listen_port;
+	config_free(&a->cfg);
+	a->cfg = next;
+	set_config_ok(a, 1, true);
+	log_info("reloaded %s: %zu rules, %zu domains", a->cfg_path,
+		 a->cfg.nr_rules, a->cfg.nr_domains);
+	if (relisten || !a->http) {
+		http_stop(a->http);
+		a->http = NULL;
+		start_http(a);
+	}
+	if (a->nl && !sync_domains(a))
+		sync_reconcile(a);
+	sd_notify(0, "READY=1\nSTATUS=running");
+}
+
+/* 1 to go on, 0 to stop. */
+static int on_signal(struct agent *a, int fd)
+{
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			reload(a);
+			continue;
+		}
+		log_info("stopping on signal %u; the module keeps its VMs",
+			 si.ssi_signo);
+		return 0;
+	}
+	return 1;
+}
+
+static void on_timer(struct agent *a, int fd, bool watchdog)
+{
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) < 0)
+		return;
+	if (watchdog)
+		sd_notify(0, "WATCHDOG=1");
+	sync_tick(a);
+}
+
+static const struct procconn_ops proc_ops = {
+	.exec = sync_exec,
+	.exit = sync_exit,
+};
+
+static void loop(struct agent *a, int sfd, int tfd, struct procconn *pc)
+{
+	uint64_t usec = 0;
+	bool watchdog = sd_watchdog_enabled(0, &usec) > 0;
+	struct pollfd fds[NR_FDS];
+
+	for (;;) {
+		fds[FD_SIGNAL] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		fds[FD_TIMER] = (struct pollfd){ .fd = tfd, .events = POLLIN };
+		fds[FD_PROC] = (struct pollfd){ .fd = pc ? procconn_fd(pc) : -1,
+						.events = POLLIN };
+		fds[FD_EVENTS] = (struct pollfd){ .fd = a->ev ? vnl_fd(a->ev) :
+						  -1, .events = POLLIN };
+		if (poll(fds, NR_FDS, -1) < 0 && errno != EINTR)
+			return;
+		if (fds[FD_SIGNAL].revents && !on_signal(a, sfd))
+			return;
+		if (fds[FD_PROC].revents &&
+		    procconn_read(pc, &proc_ops, a) == -ENOBUFS)
+			sync_reconcile(a);	/* events were lost */
+		if (fds[FD_EVENTS].revents && a->ev &&
+		    vnl_read_events(a->ev, sync_event, a) < 0)
+			sync_disconnect(a);
+		if (fds[FD_TIMER].revents)
+			on_timer(a, tfd, watchdog);
+	}
+}
+
+static int usage(const char *prog, int status)
+{
+	fprintf(status ? stderr : stdout,
+		"Usage: %s [-c CONFIG] [--check-config]\n"
+		"  -c, --config FILE  configuration (default " CFG_DEFAULT_PATH
+		")\n"
+		"  --check-config     parse the configuration, report, exit\n"
+		"See vmmerged(8) and vmmerged.conf(5).\n", prog);
+	return status;
+}
+
+static int parse_args(int argc, char **argv, struct agent *a, bool *check)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	a->cfg_path = CFG_DEFAULT_PATH;
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		if (c == 'c')
+			a->cfg_path = optarg;
+		else if (c == 'C')
+			*check = true;
+		else if (c == 'h')
+			exit(usage(argv[0], 0));
+		else
+			return -EINVAL;
+	}
+	return optind == argc ? 0 : -EINVAL;
+}
+
+static int run(struct agent *a)
+{
+	struct procconn *pc = NULL;
+	int sfd = open_signalfd(), tfd = open_timerfd(), err;
+
+	if (sfd < 0 || tfd < 0) {
+		log_err("Unable to set up signals and timers: %s",
+			strerror(errno));
+		return 1;
+	}
+	err = procconn_open(&pc);
+	if (err)
+		log_warn("Unable to listen to process events: %s; discovering "
+			 "VMMs every %u s only", strerror(-err),
+			 a->cfg.rescan_interval);
+	start_http(a);
+	sync_tick(a);
+	sd_notify(0, "READY=1\nSTATUS=running");
+	loop(a, sfd, tfd, pc);
+	sd_notify(0, "STOPPING=1");
+	http_stop(a->http);
+	procconn_close(pc);
+	vnl_close(a->nl);
+	vnl_close(a->ev);
+	close(tfd);
+	close(sfd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct agent a = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	bool check = false;
+	char err[512];
+	int ret;
+
+	log_init();
+	if (parse_args(argc, argv, &a, &check))
+		return usage(argv[0], 1);
+	if (config_load(a.cfg_path, &a.cfg, err, sizeof(err))) {
+		fprintf(stderr, "vmmerged: Unable to load the configuration: "
+			"%s\n", err);
+		return 1;
+	}
+	if (check) {
+		printf("%s: ok, %zu rules, %zu domains\n", a.cfg_path,
+		       a.cfg.nr_rules, a.cfg.nr_domains);
+		config_free(&a.cfg);
+		return 0;
+	}
+	a.health.config_ok = 1;
+	a.health.start_time = (double)time(NULL);
+	ret = run(&a);
+	config_free(&a.cfg);
+	free(a.pending);
+	return ret;
+}

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The vmmerge developers.
+ *
+ * vmmergectl status [--json]: the module's host-wide figures.
+ */
+#include "ctl.h"
+
+void print_host(FILE *f, const struct vmm_host *h)
+{
+	char a[32], b[32], c[32], d[32];
+
+	fprintf(f, "module: vmmerge %s\n", h->version);
+	fprintf(f, "  domains: %u  groups: %u  vms: %u  enrolled: %u\n",
+		h->nr_domains, h->nr_groups, h->nr_vms, h->nr_enrolled);
+	fprintf(f, "  resident: %s  merged: %s  saved: %s  zero: %s\n",
+		ctl_size(a, sizeof(a), h->stats.resident),
+		ctl_size(b, sizeof(b), h->stats.merged),
+		ctl_size(c, sizeof(c), h->stats.saved),
+		ctl_size(d, sizeof(d), h->stats.zero));
+	fprintf(f, "ksm: pages_shared %llu  pages_sharing %llu  "
+		"pages_unshared %llu  full_scans %llu  merge_across_nodes %u\n",
+		(unsigned long long)h->ksm_pages_shared,
+		(unsigned long long)h->ksm_pages_sharing,
+		(unsigned long long)h->ksm_pages_unshared,
+		(unsigned long long)h->ksm_full_scans,
+		h->ksm_merge_across_nodes);
+}
+
+static struct json_object *json_host(const struct vmm_host *h)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *k = json_object_new_object();
+
+	json_object_object_add(o, "version", json_object_new_string(h->version));
+	json_object_object_add(o, "domains", json_object_new_int(h->nr_domains));
+	json_object_object_add(o, "groups", json_object_new_int(h->nr_groups));
+	json_object_object_add(o, "vms", json_object_new_int(h->nr_vms));
+	json_object_object_add(o, "enrolled",
+			       json_object_new_int(h->nr_enrolled));
+	json_object_object_add(o, "stats", ctl_json_stats(&h->stats));
+	json_object_object_add(k, "pages_shared",
+			       json_object_new_int64(h->ksm_pages_shared));
+	json_object_object_add(k, "pages_sharing",
+			       json_object_new_int64(h->ksm_pages_sharing));
+	json_object_object_add(k, "pages_unshared",
+			       json_object_new_int64(h->ksm_pages_unshared));
+	json_object_object_add(k, "full_scans",
+			       json_object_new_int64(h->ksm_full_scans));
+	json_object_object_add(k, "merge_across_nodes",
+			       json_object_new_int(h->ksm_merge_across_nodes));
+	json_object_object_add(o, "ksm", k);
+	return o;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	int json = ctl_json_flag(argc, argv);
+	struct vmm_host h;
+	struct vnl *v;
+	int err;
+
+	if (json < 0)
+		return ctl_usage("status [--json]");
+	v = ctl_open("read host status");
+	if (!v)
+		return 1;
+	err = vnl_get_host(v, &h);
+	if (err) {
+		ctl_fail(v, "read host status", err);
+		vnl_close(v);
+		return 1;
+	}
+	vnl_close(v);
+	if (json)
+		ctl_json_print(json_host(&h));
+	else
+		print_host(stdout, &h);
+	return 0;
+}

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The vmmerge developers.
+ *
+ * Sync: the agent's view of the VMMs on the host against the module's
+ * registry.  A reconcile dumps the module's VMs, scans /proc for VMM
+ * processes, adopts the ones already registered and registers the others;
+ * it runs at start, after every (re)connection to the module, on reload
+ * and every rescan_interval.  Exec events from the proc connector put a
+ * new VMM on a pending list that is retried every tick until its guest RAM
+ * is mapped.  Exits need nothing from us: the module drops the VM itself.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "log.h"
+#include "maps.h"
+#include "proc.h"
+
+void health_add(struct agent *a, uint64_t *counter, uint64_t n)
+{
+	pthread_mutex_lock(&a->lock);
+	*counter += n;
+	pthread_mutex_unlock(&a->lock);
+}
+
+static void set_pending_gauge(struct agent *a)
+{
+	pthread_mutex_lock(&a->lock);
+	a->health.pending = a->nr_pending;
+	pthread_mutex_unlock(&a->lock);
+}
+
+static bool module_gone(int err)
+{
+	return err == -ENOENT || err == -EPROTONOSUPPORT ||
+		err == -ECONNREFUSED || err == -EOPNOTSUPP || err == -EIO;
+}
+
+/* The domains the config declares, with the flags it gives them. */
+int sync_domains(struct agent *a)
+{
+	size_t i;
+	int err = vnl_new_domain(a->nl, a->cfg.default_domain, 0);
+
+	if (err && err != -EEXIST)
+		return err;
+	for (i = 0; i < a->cfg.nr_domains; i++) {
+		const struct cfg_domain *d = &a->cfg.domains[i];
+		uint32_t flags = d->isolated ? VMMERGE_DOMAIN_F_ISOLATED : 0;
+
+		err = vnl_new_domain(a->nl, d->name, flags);
+		if (err == -EEXIST)
+			err = vnl_set_domain(a->nl, d->name, flags);
+		if (err) {
+			log_warn("Unable to set up domain %s: %s%s%s", d->name,
+				 strerror(-err), *vnl_extack(a->nl) ? ": " : "",
+				 vnl_extack(a->nl));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int ensure_group(struct agent *a, const char *stack,
+			const char *domain)
+{
+	int err = 0;
+
+	if (!config_domain(&a->cfg, domain))
+		err = vnl_new_domain(a->nl, domain, 0);
+	if (err && err != -EEXIST)
+		return err;
+	err = vnl_new_group(a->nl, stack, domain);
+	return err == -EEXIST ? 0 : err;
+}
+
+/* Fill @vm for @pid as the rules classify it; -EAGAIN if no RAM yet. */
+static int describe(struct agent *a, pid_t pid, struct vmm_vm *vm,
+		    char *domain)
+{
+	struct classification cl;
+	struct vmm_proc p;
+	char comm[32];
+	int err = proc_read(pid, &p);
+
+	if (err)
+		return err;
+	rules_classify(&a->cfg, &p, &cl);
+	proc_release(&p);
+	memset(vm, 0, sizeof(*vm));
+	vm->pid = pid;
+	strcpy(vm->group, cl.stack);
+	strcpy(domain, cl.domain);
+	err = maps_pick_pid(pid, cl.mem_mib << 20, &vm->regions[0]);
+	if (err == -ENOENT)
+		return -EAGAIN;	/* not mapped yet, or the process is going */
+	if (err)
+		return err;
+	if (!cl.mem_mib && vm->regions[0].length < a->cfg.min_guest_mib << 20)
+		return -EAGAIN;
+	vm->nr_regions = 1;
+	if (proc_comm(pid, comm, sizeof(comm)) || proc_vm_id(pid, &vm->id))
+		return -ESRCH;
+	snprintf(vm->name, sizeof(vm->name), "%s-%d", comm, (int)pid);
+	return 0;
+}
+
+/*
+ * Register the VMM @pid.  0 when registered (or already), -EAGAIN to try
+ * again later, another -errno to give up on it.
+ */
+static int register_vmm(struct agent *a, pid_t pid)
+{
+	char domain[VMMERGE_NAME_MAXLEN];
+	struct vmm_vm vm;
+	int err = describe(a, pid, &vm, domain);
+
+	if (err)
+		return err;
+	err = ensure_group(a, vm.group, domain);
+	if (!err)
+		err = vnl_add_vm(a->nl, &vm);
+	if (err == -EEXIST)
+		return 0;
+	if (err) {
+		log_warn("Unable to add VM %s (pid %d, stack %s, domain %s): "
+			 "%s%s%s", vm.name, (int)pid, vm.group, domain,
+			 strerror(-err), *vnl_extack(a->nl) ? ": " : "",
+			 vnl_extack(a->nl));
+		health_add(a, &a->health.register_errors, 1);
+		return err;
+	}
+	log_info("added VM %s (pid %d) to stack %s in domain %s: %llu MiB at "
+		 "0x%llx", vm.name, (int)pid, vm.group, domain,
+		 (unsigned long long)(vm.regions[0].length >> 20),
+		 (unsigned long long)vm.regions[0].start);
+	health_add(a, &a->health.registered, 1);
+	return 0;
+}
+
+static bool is_pending(const struct agent *a, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < a->nr_pending; i++)
+		if (a->pending[i].pid == pid)
+			return true;
+	return false;
+}
+
+static void add_pending(struct agent *a, pid_t pid)
+{
+	struct pending *p;
+
+	if (is_pending(a, pid))
+		return;
+	p = realloc(a->pending, (a->nr_pending + 1) * sizeof(*p));
+	if (!p)
+		return;
+	a->pending = p;
+	a->pending[a->nr_pending++] = (struct pending){ .pid = pid };
+	set_pending_gauge(a);
+}
+
+static void drop_pending(struct agent *a, size_t i)
+{
+	a->pending[i] = a->pending[--a->nr_pending];
+	set_pending_gauge(a);
+}
+
+/* Try every pending VMM once; keep those that are not ready yet. */
+static void retry_pending(struct agent *a)
+{
+	size_t i = 0;
+
+	while (i < a->nr_pending) {
+		struct pending *p = &a->pending[i];
+		int err = a->nl ? register_vmm(a, p->pid) : -EAGAIN;
+
+		if (err == -EAGAIN && ++p->tries < PENDING_MAX_TRIES) {
+			i++;
+			continue;
+		}
+		if (err == -EAGAIN)
+			log_warn("gave up on pid %d: no guest RAM found in "
+				 "/proc/%d/maps", (int)p->pid, (int)p->pid);
+		if (err && module_gone(err) && a->nl)
+			sync_disconnect(a);
+		drop_pending(a, i);
+	}
+}
+
+void sync_exec(pid_t pid, void *arg)
+{
+	struct agent *a = arg;
+
+	if (!proc_is_vmm(&a->cfg, pid))
+		return;
+	log_debug("VMM exec'd: pid %d", (int)pid);
+	health_add(a, &a->health.discovered, 1);
+	add_pending(a, pid);
+}
+
+void sync_exit(pid_t pid, void *arg)
+{
+	struct agent *a = arg;
+	size_t i;
+
+	for (i = 0; i < a->nr_pending; i++) {
+		if (a->pending[i].pid == pid) {
+			drop_pending(a, i);
+			return;
+		}
+	}
+}
+
+void sync_event(const struct vmm_event *ev, void *arg)
+{
+	bool state = ev->cmd == VMMERGE_CMD_VM_STATE;
+
+	(void)arg;
+	log_info("%s: VM %s (id %llu, pid %u)%s%s%s%s", vmm_cmd_name(ev->cmd),
+		 ev->vm.name, (unsigned long long)ev->vm.id, ev->vm.pid,
+		 state ? " is " : "", state ? vmm_state_name(ev->vm.state) : "",
+		 ev->vm.reason[0] ? ": " : "", ev->vm.reason);
+}
+
+struct scan {
+	struct agent *a;
+	struct vmm_vm *vms;
+	size_t nr;
+};
+
+static void scan_one(pid_t pid, void *arg)
+{
+	struct scan *s = arg;
+	size_t i;
+
+	for (i = 0; i < s->nr; i++)
+		if (s->vms[i].pid == (uint32_t)pid)
+			return;
+	if (!is_pending(s->a, pid)) {
+		health_add(s->a, &s->a->health.discovered, 1);
+		add_pending(s->a, pid);
+	}
+}
+
+int sync_reconcile(struct agent *a)
+{
+	struct scan s = { .a = a };
+	int err;
+
+	if (!a->nl)
+		return -ENOTCONN;
+	err = vnl_dump_vms(a->nl, &s.vms, &s.nr);
+	if (err) {
+		if (module_gone(err))
+			sync_disconnect(a);
+		return err;
+	}
+	err = proc_scan(&a->cfg, scan_one, &s);
+	free(s.vms);
+	retry_pending(a);
+	return err;
+}
+
+/* Open both sockets; on success adopt what the module already has. */
+int sync_connect(struct agent *a)
+{
+	struct vmm_vm *vms;
+	size_t nr;
+	int err = vnl_open(&a->nl);
+
+	if (!err)
+		err = vnl_open(&a->ev);
+	if (!err)
+		err = vnl_subscribe(a->ev);
+	if (!err)
+		err = sync_domains(a);
+	if (!err)
+		err = vnl_dump_vms(a->nl, &vms, &nr);
+	if (err) {
+		sync_disconnect(a);
+		return err;
+	}
+	log_info("connected to the vmmerge module: %zu VMs registered, "
+		 "adopting them", nr);
+	health_add(a, &a->health.adopted, nr);
+	health_add(a, &a->health.module_reconnects, 1);
+	free(vms);
+	a->told_module_missing = false;
+	a->backoff_ticks = 0;
+	return sync_reconcile(a);
+}
+
+void sync_disconnect(struct agent *a)
+{
+	if (a->nl)
+		log_warn("lost the vmmerge module; will reconnect and re-feed it");
+	vnl_close(a->nl);
+	vnl_close(a->ev);
+	a->nl = a->ev = NULL;
+}
+
+/* Reconnect with exponential backoff, up to a minute between attempts. */
+static void try_connect(struct agent *a)
+{
+	int err;
+
+	if (a->retry_ticks && --a->retry_ticks)
+		return;
+	err = sync_connect(a);
+	if (!err)
+		return;
+	if (!a->told_module_missing)
+		log_err("Unable to reach the vmmerge module: %s%s", strerror(-err),
+			err == -EPROTONOSUPPORT ?
+			": module not loaded (try: modprobe vmmerge)" : "");
+	a->told_module_missing = true;
+	a->backoff_ticks = a->backoff_ticks ? a->backoff_ticks * 2 : 2;
+	if (a->backoff_ticks > 60000 / AGENT_TICK_MS)
+		a->backoff_ticks = 60000 / AGENT_TICK_MS;
+	a->retry_ticks = a->backoff_ticks;
+}
+
+void sync_tick(struct agent *a)
+{
+	unsigned int every = a->cfg.rescan_interval * 1000 / AGENT_TICK_MS;
+
+	if (!a->nl) {
+		try_connect(a);
+		return;
+	}
+	if (++a->rescan_ticks >= every) {
+		a->rescan_ticks = 0;
+		sync_reconcile(a);
+		return;
+	}
+	if (a->nr_pending)
+		retry_pending(a);
+}

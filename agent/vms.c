@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The vmmerge developers.
+ *
+ * vmmergectl vms [--json]: every registered VM.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "ctl.h"
+
+void print_vms_table(FILE *f, struct vmm_vm *vms, size_t nr)
+{
+	static const char *const hdr[] = {
+		">ID", "NAME", ">PID", "STACK", "DOMAIN", "STATE", ">NODE",
+		">RESIDENT", ">MERGED", ">SAVED", ">ZERO", "REASON"
+	};
+	struct table *t = table_new(12, hdr);
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		const struct vmm_vm *vm = &vms[i];
+		char id[24], pid[16], node[16], r[32], m[32], s[32], z[32];
+
+		snprintf(id, sizeof(id), "%" PRIu64, vm->id);
+		snprintf(pid, sizeof(pid), "%u", vm->pid);
+		snprintf(node, sizeof(node), "%u", vm->node);
+		table_row(t, id, vm->name, pid, vm->group, vm->domain,
+			  vmm_state_name(vm->state), node,
+			  ctl_size(r, sizeof(r), vm->stats.resident),
+			  ctl_size(m, sizeof(m), vm->stats.merged),
+			  ctl_size(s, sizeof(s), vm->stats.saved),
+			  ctl_size(z, sizeof(z), vm->stats.zero), vm->reason);
+	}
+	table_print(t, f);
+	table_free(t);
+}
+
+struct json_object *json_vm(const struct vmm_vm *vm)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *regions = json_object_new_array();
+	unsigned int i;
+
+	json_object_object_add(o, "id", json_object_new_int64(vm->id));
+	json_object_object_add(o, "name", json_object_new_string(vm->name));
+	json_object_object_add(o, "pid", json_object_new_int64(vm->pid));
+	json_object_object_add(o, "stack", json_object_new_string(vm->group));
+	json_object_object_add(o, "domain", json_object_new_string(vm->domain));
+	json_object_object_add(o, "state",
+			       json_object_new_string(vmm_state_name(vm->state)));
+	json_object_object_add(o, "reason", json_object_new_string(vm->reason));
+	json_object_object_add(o, "node", json_object_new_int64(vm->node));
+	for (i = 0; i < vm->nr_regions; i++) {
+		struct json_object *r = json_object_new_object();
+
+		json_object_object_add(r, "start",
+				       json_object_new_int64(vm->regions[i].start));
+		json_object_object_add(r, "length",
+				       json_object_new_int64(vm->regions[i].length));
+		json_object_array_add(regions, r);
+	}
+	json_object_object_add(o, "regions", regions);
+	json_object_object_add(o, "stats", ctl_json_stats(&vm->stats));
+	return o;
+}
+
+int cmd_vms(int argc, char **argv)
+{
+	int json = ctl_json_flag(argc, argv);
+	struct vmm_vm *vms;
+	struct vnl *v;
+	size_t nr, i;
+	int err;
+
+	if (json < 0)
+		return ctl_usage("vms [--json]");
+	v = ctl_open("list VMs");
+	if (!v)
+		return 1;
+	err = vnl_dump_vms(v, &vms, &nr);
+	if (err) {
+		ctl_fail(v, "list VMs", err);
+		vnl_close(v);
+		return 1;
+	}
+	vnl_close(v);
+	if (json) {
+		struct json_object *a = json_object_new_array();
+
+		for (i = 0; i < nr; i++)
+			json_object_array_add(a, json_vm(&vms[i]));
+		ctl_json_print(a);
+	} else {
+		print_vms_table(stdout, vms, nr);
+	}
+	free(vms);
+	return 0;
+}
