@@ -108,7 +108,7 @@ ksm_converged() {
 
 snapshot() { # the registry without its moving figures
 	{ "$NL" --dump get-domain; "$NL" --dump get-group; "$NL" --dump get-vm; } |
-		tr ' ' '\n' | grep -v -e '\.stats\.' -e '\.node=' | sort
+		tr ' ' '\n' | grep -v -e '\.stats\.' -e '\.estimate\.' -e '\.node=' | sort
 }
 
 [ -x "$NL" ] || die "$NL not built (make -C tests/tools)"

@@ -1,0 +1,410 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash disable=SC2004
+#
+# Library for the in-VM test scripts (tests/vm/*.sh). Source it:
+#     . "$VMT_REPO/tests/vm/lib.sh"   (or relative to the script)
+# The scripts run inside the test VM (tests/vm/run-vm), in `chroot /host`,
+# as root, with the host's bash, coreutils and python3.
+#
+# Results   pass NAME | fail NAME MSG | check NAME CMD... |
+#           expect_fail NAME ERRNO CMD... | die MSG | log MSG...
+# Kernel    klog_mark | klog_check NAME | module_load [PARAM=V...] |
+#           module_unload | module_loaded
+# KSM       ksm_start [PAGES_TO_SCAN] [SLEEP_MS] | ksm_stop [RUN_VALUE] |
+#           ksm_get NAME | ksm_merging_pages PID
+# microVMs  microvm_start N [options] | microvm_cmd I CMD [TIMEOUT] |
+#           microvm_kill I | microvm_stop_all
+#           Per VM I: MV_PID[I] MV_RAM_START[I] (0x hex) MV_RAM_END[I]
+#           MV_RAM_LEN[I] (bytes) MV_MEM[I] (MiB) MV_SOCK[I] MV_QMP[I]
+#           MV_LOG[I] MV_NAME[I]; files $MV_DIR/vmI.pid and $MV_DIR/vmI.ram
+#           ("START_HEX END_HEX LEN_BYTES"). MV_COUNT = VMs started so far.
+# Cleanup   on_exit CMD... (run at exit, before the library's own cleanup:
+#           microVMs stopped, KSM stopped if ksm_start was used, module
+#           unloaded if this script loaded it).
+# Test scripts should not exit on a failed case; a script that exits
+# non-zero (set -e, die, crash) is reported as failed by the runner.
+
+VMT_REPO=${VMT_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+VMT_RESULTS=${VMT_RESULTS:-/dev/stdout}
+VMT_SCRIPT=${VMT_SCRIPT:-$(basename "$0")}
+VMT_STATE=${VMT_STATE:-/tmp/vmt}
+VMT_KLOG_BAD=${VMT_KLOG_BAD:-'WARNING:|BUG:|Oops|general protection|refcount_t|list_add corruption|leak'}
+VMT_MODULE=${VMT_MODULE:-$VMT_REPO/vmmerge.ko}
+VMT_PASSED=0
+VMT_FAILED=0
+mkdir -p "$VMT_STATE"
+
+# ---------------------------------------------------------------- results
+
+log() { echo "[$VMT_SCRIPT] $*" >&2; }
+
+_result() { echo "$*" >>"$VMT_RESULTS"; echo "[$VMT_SCRIPT] $*" >&2; }
+
+pass() {
+	VMT_PASSED=$((VMT_PASSED + 1))
+	_result "ok $1"
+}
+
+fail() {
+	local name=$1
+	shift
+	VMT_FAILED=$((VMT_FAILED + 1))
+	local msg
+	# One line per result, whatever the message holds; long messages are
+	# cut on the result port but logged whole on the console.
+	msg=$(tr -s '\n\r\t' '   ' <<<"$*" | sed 's/ *$//')
+	if [ ${#msg} -gt 300 ]; then
+		log "FAIL $name (full message): $msg"
+		msg="${msg:0:300}... (cut, see the console log)"
+	fi
+	_result "FAIL $name: $msg"
+}
+
+# check NAME CMD...: run CMD (output to the console); pass if it succeeds.
+check() {
+	local name=$1 rc=0
+	shift
+	log "\$ $*"
+	"$@" || rc=$?
+	if [ "$rc" = 0 ]; then pass "$name"; else fail "$name" "'$*' exited with status $rc"; fi
+	return "$rc"
+}
+
+# expect_fail NAME ERRNO CMD...: pass if CMD fails and its stderr names ERRNO
+# (e.g. EPERM: either the symbol or its strerror text); ERRNO '-' accepts
+# any failure.
+expect_fail() {
+	local name=$1 errno=$2 rc=0 err text
+	shift 2
+	log "\$ $* (expect failure $errno)"
+	err=$("$@" 2>&1 >/dev/null) || rc=$?
+	[ -z "$err" ] || log "stderr: $err"
+	if [ "$rc" = 0 ]; then
+		fail "$name" "'$*' succeeded, expected $errno"
+		return 1
+	fi
+	if [ "$errno" != - ]; then
+		text=$(python3 -c 'import errno,os,sys; print(os.strerror(getattr(errno, sys.argv[1])))' "$errno" 2>/dev/null) || text=
+		if ! grep -qF -e "$errno" <<<"$err" && { [ -z "$text" ] || ! grep -qiF -e "$text" <<<"$err"; }; then
+			fail "$name" "'$*' failed (status $rc) but not with $errno: $err"
+			return 1
+		fi
+	fi
+	pass "$name"
+}
+
+# die MSG: report the script as failed with MSG and stop it.
+die() {
+	fail "$VMT_SCRIPT" "aborted: $*"
+	: >"$VMT_STATE/aborted.$VMT_SCRIPT"
+	exit 1
+}
+
+# ---------------------------------------------------------------- kernel log
+
+# klog_mark: remember where the kernel log ends; klog_check NAME fails NAME
+# (and returns 1) if lines added since then match VMT_KLOG_BAD.
+klog_mark() { VMT_KLOG_LINES=$(dmesg | wc -l); }
+
+klog_check() {
+	local name=$1 bad
+	bad=$(dmesg | tail -n +"$((${VMT_KLOG_LINES:-0} + 1))" | grep -E "$VMT_KLOG_BAD") || true
+	klog_mark
+	if [ -n "$bad" ]; then
+		log "kernel log:"
+		echo "$bad"
+		fail "$name" "kernel log: $(head -n 1 <<<"$bad")"
+		return 1
+	fi
+	return 0
+}
+
+module_loaded() { [ -d /sys/module/vmmerge ]; }
+
+# module_load [PARAM=VALUE...]: insmod the repo's vmmerge.ko. Reports a
+# failed case `module-load` on error or kernel warnings; silent on success.
+module_load() {
+	local rc=0
+	[ -f "$VMT_MODULE" ] || { fail module-load "$VMT_MODULE not built (make module)"; return 1; }
+	klog_mark
+	log "insmod $VMT_MODULE $*"
+	insmod "$VMT_MODULE" "$@" || rc=$?
+	if [ "$rc" != 0 ]; then
+		fail module-load "insmod exited with status $rc"
+		dmesg | tail -n 20
+		return 1
+	fi
+	VMT_MODULE_LOADED_HERE=1
+	klog_check module-load || return 1
+}
+
+# module_unload: rmmod vmmerge; reports `module-unload` on error or warnings.
+module_unload() {
+	local rc=0
+	klog_mark
+	log "rmmod vmmerge"
+	rmmod vmmerge || rc=$?
+	if [ "$rc" != 0 ]; then
+		fail module-unload "rmmod exited with status $rc"
+		return 1
+	fi
+	VMT_MODULE_LOADED_HERE=
+	klog_check module-unload || return 1
+}
+
+# ---------------------------------------------------------------- KSM
+
+VMT_KSM=/sys/kernel/mm/ksm
+
+ksm_get() { cat "$VMT_KSM/$1"; }
+
+# ksm_start [PAGES_TO_SCAN] [SLEEP_MS]: run ksmd fast (default 1000 pages
+# every 20 ms). ksm_stop [RUN]: write RUN (default 2 = stop and unmerge
+# everything) to run, restore the previous rate.
+ksm_start() {
+	if [ -z "$VMT_KSM_SAVED" ]; then
+		VMT_KSM_SAVED="$(ksm_get pages_to_scan) $(ksm_get sleep_millisecs)"
+	fi
+	echo "${1:-1000}" >"$VMT_KSM/pages_to_scan"
+	echo "${2:-20}" >"$VMT_KSM/sleep_millisecs"
+	echo 1 >"$VMT_KSM/run"
+	log "ksm running: pages_to_scan=$(ksm_get pages_to_scan) sleep_millisecs=$(ksm_get sleep_millisecs)"
+}
+
+ksm_stop() {
+	echo "${1:-2}" >"$VMT_KSM/run"
+	if [ -n "$VMT_KSM_SAVED" ]; then
+		# shellcheck disable=SC2086 # two numbers, split on purpose
+		set -- $VMT_KSM_SAVED
+		echo "$1" >"$VMT_KSM/pages_to_scan"
+		echo "$2" >"$VMT_KSM/sleep_millisecs"
+		VMT_KSM_SAVED=
+	fi
+	log "ksm stopped (run=$(ksm_get run))"
+}
+
+# ksm_merging_pages PID: pages of PID currently merged by KSM.
+ksm_merging_pages() { cat "/proc/$1/ksm_merging_pages"; }
+
+# ksm_report: one log line with the global KSM counters.
+ksm_report() {
+	local f s=""
+	for f in pages_shared pages_sharing pages_unshared pages_volatile full_scans; do
+		s+=" $f=$(ksm_get $f)"
+	done
+	log "ksm:$s"
+}
+
+# ---------------------------------------------------------------- microVMs
+
+MV_DIR=${MV_DIR:-$VMT_STATE/microvm}
+MV_COUNT=${MV_COUNT:-0}
+declare -a MV_PID MV_RAM_START MV_RAM_END MV_RAM_LEN MV_MEM MV_SOCK MV_QMP MV_LOG MV_NAME
+VMT_CONSOLE_HELPER=$VMT_REPO/tests/vm/microvm-console
+
+# The cloud kernel nested guests boot (the one tests/guest/build used).
+_mv_default_kernel() {
+	local k
+	k=$(cat "$VMT_REPO/build/guest/kernel-release" 2>/dev/null) || true
+	if [ -n "$k" ] && [ -r "/boot/vmlinuz-$k" ]; then echo "/boot/vmlinuz-$k"; return; fi
+	printf '%s\n' /boot/vmlinuz-*-cloud-amd64 | sort -V | tail -n 1
+}
+
+# _mv_find_ram I: find VM I's guest RAM, the anonymous private rw mapping of
+# exactly MV_MEM[I] MiB in the VMM's /proc/PID/maps.
+_mv_find_ram() {
+	local i=$1 want=$((MV_MEM[$1] * 1048576)) range perms inode path s e n=0 found=
+	while read -r range perms _ _ inode path; do
+		if [ "$perms" != rw-p ] || [ "$inode" != 0 ] || [ -n "$path" ]; then continue; fi
+		s=$((16#${range%-*}))
+		e=$((16#${range#*-}))
+		if [ $((e - s)) = "$want" ]; then
+			n=$((n + 1))
+			found=$range
+		fi
+	done <"/proc/${MV_PID[$i]}/maps"
+	if [ "$n" != 1 ]; then
+		log "vm$i: $n anonymous mappings of ${MV_MEM[$i]} MiB in /proc/${MV_PID[$i]}/maps (want 1)"
+		return 1
+	fi
+	MV_RAM_START[$i]=0x${found%-*}
+	MV_RAM_END[$i]=0x${found#*-}
+	MV_RAM_LEN[$i]=$want
+	echo "${MV_RAM_START[$i]} ${MV_RAM_END[$i]} ${MV_RAM_LEN[$i]}" >"$MV_DIR/vm$i.ram"
+}
+
+_mv_kvm_ready() {
+	[ -c /dev/kvm ] && return 0
+	log "modprobe kvm_amd"
+	modprobe kvm_amd || return 1
+	[ -c /dev/kvm ]
+}
+
+# microvm_start N [--mem MB] [--kernel K] [--initrd I | --rootfs IMG]
+#                 [--name PFX] [--append ARGS] [--timeout SEC] [--sequential]
+#                 [--node N]  (numactl --membind=N: guest RAM on NUMA node N)
+# VM indexes continue from earlier calls (MV_COUNT); names are vmI, or
+# PFX0..PFX(N-1) with --name. --rootfs boots the ext4 image IMG (made by
+# `tests/guest/build --rootfs DIR IMG`, which also works inside the VM
+# with IMG under /tmp) read-only as the guest's root disk.
+# Start N nested microVMs (default 256 MiB, the cloud kernel, the guest
+# initramfs of tests/guest/build), in parallel unless --sequential, wait
+# until each printed `vmmerge-guest: ready` (default timeout 60 s + 40 s
+# per VM) and locate its guest RAM. --append adds kernel arguments.
+# Under the TCG test VM one microVM takes ~10 s to boot; parallel boots
+# share the one CPU, so N take ~N*9 s either way. Reports a failed case `microvm-start`
+# and returns 1 on any problem; VMs that did come up stay usable.
+microvm_start() {
+	local n=$1 mem=256 kernel="" initrd="" rootfs="" name="" append="" tmo="" seq=0 node=""
+	local i first=$MV_COUNT rc=0 deadline args
+	shift
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--mem) mem=$2; shift 2 ;;
+		--kernel) kernel=$2; shift 2 ;;
+		--initrd) initrd=$2; shift 2 ;;
+		--rootfs) rootfs=$2; shift 2 ;;
+		--name) name=$2; shift 2 ;;
+		--append) append=$2; shift 2 ;;
+		--timeout) tmo=$2; shift 2 ;;
+		--sequential) seq=1; shift ;;
+		--node) node=$2; shift 2 ;;
+		*) fail microvm-start "microvm_start: unknown option $1"; return 1 ;;
+		esac
+	done
+	[ -n "$kernel" ] || kernel=$(_mv_default_kernel)
+	[ -n "$initrd" ] || initrd=$VMT_REPO/build/guest/initramfs.cpio
+	[ -n "$tmo" ] || tmo=$((60 + 40 * n))
+	[ -r "$initrd" ] || { fail microvm-start "no guest initramfs $initrd (tests/guest/build)"; return 1; }
+	_mv_kvm_ready || { fail microvm-start "/dev/kvm not available"; return 1; }
+	mkdir -p "$MV_DIR"
+
+	for ((i = first; i < first + n; i++)); do
+		if [ -n "$name" ]; then MV_NAME[$i]=$name$((i - first)); else MV_NAME[$i]=vm$i; fi
+		MV_MEM[$i]=$mem
+		MV_SOCK[$i]=$MV_DIR/vm$i.sock
+		MV_QMP[$i]=$MV_DIR/vm$i.qmp
+		MV_LOG[$i]=$MV_DIR/vm$i.console.log
+		rm -f "${MV_SOCK[$i]}" "${MV_QMP[$i]}" "${MV_LOG[$i]}"
+		# shellcheck disable=SC2054 # commas belong to QEMU options
+		args=(-M microvm,mem-merge=off -enable-kvm -cpu host -smp 1 -m "$mem"
+			-kernel "$kernel" -initrd "$initrd"
+			-nodefaults -no-user-config -nographic -no-reboot -monitor none
+			-name "${MV_NAME[$i]}"
+			-chardev "socket,id=con,path=${MV_SOCK[$i]},server=on,wait=off,logfile=${MV_LOG[$i]}"
+			-serial chardev:con
+			-qmp "unix:${MV_QMP[$i]},server=on,wait=off")
+		# microvm has no RTC under KVM and rtc_cmos would spend ~9 s probing
+		# for one at nested-virtualization speed; the crypto self-tests
+		# cost another second. Neither matters to the tests.
+		local cmdline="console=ttyS0 quiet panic=-1 reboot=t"
+		cmdline+=" initcall_blacklist=cmos_init cryptomgr.notests vmname=${MV_NAME[$i]}"
+		if [ -n "$rootfs" ]; then
+			# shellcheck disable=SC2054
+			args+=(-drive "file=$rootfs,if=none,id=root,format=raw,readonly=on"
+				-device virtio-blk-device,drive=root)
+			cmdline+=" vmroot=/dev/vda"
+		fi
+		[ -z "$append" ] || cmdline+=" $append"
+		args+=(-append "$cmdline")
+		log "vm$i (${MV_NAME[$i]}): qemu-system-x86_64 ${args[*]}"
+		# --node N: guest RAM (and the VMM) allocated on NUMA node N only.
+		${node:+numactl --membind="$node" --} \
+			qemu-system-x86_64 "${args[@]}" </dev/null >"$MV_DIR/vm$i.qemu.out" 2>&1 &
+		MV_PID[$i]=$!
+		echo "${MV_PID[$i]}" >"$MV_DIR/vm$i.pid"
+		MV_COUNT=$((i + 1))
+		MV_START_TIME[$i]=$SECONDS
+		if [ "$seq" = 1 ]; then
+			_mv_wait_ready "$i" "$tmo" || rc=1
+		fi
+	done
+	if [ "$seq" = 0 ]; then
+		deadline=$((SECONDS + tmo))
+		for ((i = first; i < first + n; i++)); do
+			_mv_wait_ready "$i" $((deadline - SECONDS)) || rc=1
+		done
+	fi
+	for ((i = first; i < first + n; i++)); do
+		kill -0 "${MV_PID[$i]}" 2>/dev/null || continue
+		_mv_find_ram "$i" || { fail microvm-start "vm$i: guest RAM mapping not found"; rc=1; continue; }
+		log "vm$i: pid ${MV_PID[$i]} ram ${MV_RAM_START[$i]}-${MV_RAM_END[$i]} (${MV_MEM[$i]} MiB)"
+	done
+	return $rc
+}
+
+# _mv_wait_ready I SEC: wait for VM I's boot-complete line.
+_mv_wait_ready() {
+	local i=$1 tmo=$2 end
+	end=$((SECONDS + (tmo > 0 ? tmo : 1)))
+	while [ "$SECONDS" -lt "$end" ]; do
+		if grep -q 'vmmerge-guest: ready' "${MV_LOG[$i]}" 2>/dev/null; then
+			log "vm$i: ready after $((SECONDS - MV_START_TIME[$i])) s"
+			return 0
+		fi
+		if ! kill -0 "${MV_PID[$i]}" 2>/dev/null; then
+			_mv_dump "$i"
+			fail microvm-start "vm$i: VMM exited before the guest was ready: $(tail -n 3 "$MV_DIR/vm$i.qemu.out" | tr '\n' ' ') console: $(_mv_console_tail "$i")"
+			return 1
+		fi
+		sleep 0.5
+	done
+	_mv_dump "$i"
+	fail microvm-start "vm$i: not ready after $tmo s; console: $(_mv_console_tail "$i")"
+	return 1
+}
+
+_mv_console_tail() { tail -c 200 "${MV_LOG[$1]}" 2>/dev/null | tr -d '\r' | tr '\n' ' '; }
+
+# _mv_dump I: copy the end of VM I's console and VMM output to our console.
+_mv_dump() {
+	log "vm$1: last 40 console lines:"
+	tail -n 40 "${MV_LOG[$1]}" 2>/dev/null | tr -d '\r' | sed "s/^/  vm$1| /" >&2
+	if [ -s "$MV_DIR/vm$1.qemu.out" ]; then
+		log "vm$1: VMM output:"
+		sed "s/^/  vm$1| /" "$MV_DIR/vm$1.qemu.out" >&2
+	fi
+}
+
+# microvm_cmd I CMD [TIMEOUT]: run CMD (one line) in VM I's shell, print
+# its output, return its exit status (124 timeout, 125 console unreachable).
+microvm_cmd() {
+	local i=$1 cmd=$2 tmo=${3:-60}
+	log "vm$i\$ $cmd"
+	/usr/bin/python3 "$VMT_CONSOLE_HELPER" "${MV_SOCK[$i]}" "$tmo" "$cmd"
+}
+
+# microvm_kill I: kill VM I's VMM and reap it.
+microvm_kill() {
+	local i=$1 pid=${MV_PID[$1]}
+	[ -n "$pid" ] || return 0
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	MV_PID[$i]=
+	log "vm$i: killed"
+}
+
+# microvm_stop_all: kill every VMM this script started.
+microvm_stop_all() {
+	local i
+	for ((i = 0; i < MV_COUNT; i++)); do
+		[ -z "${MV_PID[$i]}" ] || microvm_kill "$i"
+	done
+}
+
+# ---------------------------------------------------------------- cleanup
+
+VMT_EXIT_HOOKS=()
+on_exit() { VMT_EXIT_HOOKS+=("$*"); }
+
+_vmt_exit() {
+	local rc=$? h
+	set +e
+	for h in "${VMT_EXIT_HOOKS[@]}"; do eval "$h"; done
+	microvm_stop_all
+	[ -z "$VMT_KSM_SAVED" ] || ksm_stop
+	if [ -n "$VMT_MODULE_LOADED_HERE" ] && module_loaded; then module_unload; fi
+	log "$VMT_PASSED passed, $VMT_FAILED failed"
+	exit "$rc"
+}
+trap _vmt_exit EXIT
