@@ -21,14 +21,11 @@
 #include <linux/sort.h>
 
 #include "enrol.h"
+#include "knobs.h"
 #include "registry.h"
 #include "scanner.h"
 
-/* One sampled non-zero page: its content and who owns it. */
-struct vmm_fp_ref {
-	u64 fp;
-	u64 owner;	/* scope << 48 | domain << 32 | group << 16 | vm */
-};
+struct vmm_fp_index vmm_fp_index;
 
 #define VMM_OWNER_DOMAIN(o)	((o) >> 32)
 #define VMM_OWNER_GROUP(o)	((o) >> 16)
@@ -76,6 +73,7 @@ static size_t vmm_estimate_gather(struct vmm_vm *vm, struct vmm_fp_ref *refs,
 {
 	const struct vmm_vm_scan *scan = &vm->scan;
 	u64 owner = vmm_owner(vm), fp;
+	u16 node = vm->node < 0 ? 0 : vm->node;
 	unsigned long i;
 
 	memset(raw, 0, sizeof(*raw));
@@ -93,6 +91,7 @@ static size_t vmm_estimate_gather(struct vmm_vm *vm, struct vmm_fp_ref *refs,
 		}
 		if (n < max) {
 			refs[n].fp = fp;
+			refs[n].node = node;
 			refs[n++].owner = owner;
 		}
 	}
@@ -166,6 +165,36 @@ static void vmm_estimate_publish(struct vmm_vm *vm, const struct vmm_estimate *r
 	vmm_estimate_add(&vmm_reg.est, est);
 }
 
+/*
+ * The index is sorted by fingerprint, so the first sketch_k distinct values
+ * met for a group are its bottom-k sketch.
+ */
+static void vmm_sketch_build(const struct vmm_fp_ref *refs, size_t n,
+			     struct vmm_group **groups, unsigned int nr_groups)
+{
+	unsigned int k = READ_ONCE(vmm_knobs.sketch_k), i;
+	struct vmm_group *group;
+	size_t a;
+
+	for (i = 0; i < nr_groups; i++) {
+		group = groups[i];
+		if (group->sketch_cap != k) {
+			kvfree(group->sketch);
+			group->sketch = kvcalloc(k, sizeof(u64), GFP_KERNEL);
+			group->sketch_cap = group->sketch ? k : 0;
+		}
+		group->nr_sketch = 0;
+	}
+	for (a = 0; a < n; a++) {
+		group = groups[VMM_OWNER_GROUP(refs[a].owner) & 0xffff];
+		if (group->nr_sketch >= group->sketch_cap)
+			continue;
+		if (group->nr_sketch && group->sketch[group->nr_sketch - 1] == refs[a].fp)
+			continue;
+		group->sketch[group->nr_sketch++] = refs[a].fp;
+	}
+}
+
 static void vmm_estimate_clear(void)
 {
 	struct vmm_domain *domain;
@@ -188,22 +217,26 @@ int vmm_estimate_all(void)
 {
 	size_t max = 0, n = 0, a, b;
 	struct vmm_estimate *raws;
+	struct vmm_group **groups;
+	struct vmm_group *group;
 	struct vmm_fp_ref *refs;
 	struct vmm_vm *vm;
 
 	lockdep_assert_held(&vmm_reg.lock);
-	if (!vmm_reg.nr_vms)
-		return 0;
 	list_for_each_entry(vm, &vmm_reg.vms, list)
 		max += vm->scan.nr_slots;
-	refs = kvmalloc_array(max, sizeof(*refs), GFP_KERNEL | __GFP_NOWARN);
-	raws = kvcalloc(vmm_reg.nr_vms, sizeof(*raws), GFP_KERNEL | __GFP_NOWARN);
-	if (!refs || !raws) {
+	refs = kvmalloc_array(max ?: 1, sizeof(*refs), GFP_KERNEL | __GFP_NOWARN);
+	raws = kvcalloc(vmm_reg.nr_vms ?: 1, sizeof(*raws), GFP_KERNEL | __GFP_NOWARN);
+	groups = kvcalloc(vmm_reg.nr_groups ?: 1, sizeof(*groups), GFP_KERNEL);
+	if (!refs || !raws || !groups) {
 		kvfree(refs);
 		kvfree(raws);
+		kvfree(groups);
 		return -ENOMEM;
 	}
 	vmm_estimate_index();
+	list_for_each_entry(group, &vmm_reg.groups, list)
+		groups[group->index] = group;
 	list_for_each_entry(vm, &vmm_reg.vms, list)
 		n = vmm_estimate_gather(vm, refs, n, max, &raws[vm->index]);
 	sort(refs, n, sizeof(*refs), vmm_fp_ref_cmp, NULL);
@@ -218,8 +251,13 @@ int vmm_estimate_all(void)
 	list_for_each_entry(vm, &vmm_reg.vms, list)
 		vmm_estimate_publish(vm, &raws[vm->index]);
 	vmm_reg.nr_fingerprints = n;
-	kvfree(refs);
+	vmm_sketch_build(refs, n, groups, vmm_reg.nr_groups);
+	/* The sorted array stays as the host's index, for placement hints. */
+	kvfree(vmm_fp_index.refs);
+	vmm_fp_index.refs = refs;
+	vmm_fp_index.n = n;
 	kvfree(raws);
+	kvfree(groups);
 	return 0;
 }
 
@@ -241,4 +279,11 @@ unsigned int vmm_estimate_yield_permille(const struct vmm_estimate *est)
 	if (!est->present)
 		return 0;
 	return div64_u64((est->zero + est->dup_domain) * 1000, est->present);
+}
+
+void vmm_estimate_exit(void)
+{
+	kvfree(vmm_fp_index.refs);
+	vmm_fp_index.refs = NULL;
+	vmm_fp_index.n = 0;
 }

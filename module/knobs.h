@@ -19,6 +19,7 @@
  * @cross_domain: 1 lets VMs of different trust domains share a merge scope
  * @scan_pages_per_sec: the scanner samples at most this many pages a second
  * @scan_batch: pages sampled between two sleeps of the scanner
+ * @scan_cpu_permille: the scanner uses at most this share of one CPU
  * @max_fingerprints: fingerprint slots over all VMs; beyond it VMs are
  *	sampled more sparsely
  * @estimate_interval_ms: estimates are recomputed at most this often
@@ -27,6 +28,7 @@
  * @yield_hysteresis: percentage points around min_yield within which a VM
  *	keeps its state, so that it does not flap
  * @min_samples: samples a VM needs before its estimate counts
+ * @sketch_k: entries in each group's bottom-k sketch
  */
 struct vmm_knobs {
 	unsigned int max_vms;
@@ -39,11 +41,13 @@ struct vmm_knobs {
 	unsigned int cross_domain;
 	unsigned int scan_pages_per_sec;
 	unsigned int scan_batch;
+	unsigned int scan_cpu_permille;
 	unsigned int max_fingerprints;
 	unsigned int estimate_interval_ms;
 	unsigned int min_yield;
 	unsigned int yield_hysteresis;
 	unsigned int min_samples;
+	unsigned int sketch_k;
 };
 
 extern struct vmm_knobs vmm_knobs;

@@ -41,6 +41,7 @@ static int __init vmmerge_init(void)
 
 err_netlink:
 	vmm_scanner_exit();
+	vmm_estimate_exit();
 err_scanner:
 	vmm_stats_exit();
 err_stats:
@@ -57,6 +58,7 @@ static void __exit vmmerge_exit(void)
 {
 	vmm_netlink_exit();
 	vmm_scanner_exit();
+	vmm_estimate_exit();
 	vmm_stats_exit();
 	vmm_procfs_exit();
 	vmm_sysfs_exit();

@@ -27,12 +27,35 @@
 #include "policy.h"
 #include "registry.h"
 
+/* The merge scope a page on @node is in: 0 for the host, else the node. */
+unsigned int vmm_policy_node_scope(int node)
+{
+	if (vmm_ksm_merge_across_nodes() || node < 0 || node >= nr_node_ids)
+		return 0;
+	return node;
+}
+
 static unsigned int vmm_scope(const struct vmm_vm *vm)
 {
-	if (vmm_ksm_merge_across_nodes() || vm->node < 0 ||
-	    vm->node >= nr_node_ids)
-		return 0;
-	return vm->node;
+	return vmm_policy_node_scope(vm->node);
+}
+
+/**
+ * vmm_policy_owner() - the domain holding a merge scope, if any
+ * @scope: from vmm_policy_node_scope()
+ *
+ * As vmm_policy_apply() decides it: the domain of the first enrolled VM, in
+ * registration order, in that scope.
+ */
+const struct vmm_domain *vmm_policy_owner(unsigned int scope)
+{
+	struct vmm_vm *vm;
+
+	lockdep_assert_held(&vmm_reg.lock);
+	list_for_each_entry(vm, &vmm_reg.vms, list)
+		if (vm->state == VMMERGE_VM_ENROLLED && vmm_scope(vm) == scope)
+			return vm->group->domain;
+	return NULL;
 }
 
 static void vmm_refuse(struct vmm_vm *vm, const struct vmm_domain *owner)

@@ -10,6 +10,7 @@
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 
+#include "hints.h"
 #include "procfs.h"
 #include "registry.h"
 #include "stats.h"
@@ -100,6 +101,49 @@ static int vmm_domains_show(struct seq_file *m, void *v)
 	return 0;
 }
 
+static void vmm_hints_group(struct seq_file *m, const struct vmm_group *group)
+{
+	struct vmm_hint hint = {
+		.sketch = group->sketch,
+		.nr_sketch = group->nr_sketch,
+		.domain = group->domain,
+	};
+	const struct vmm_hint_scope *s;
+	unsigned int i;
+
+	vmm_hint_group_sizes(group, &hint.pages, &hint.zero_pages);
+	if (!hint.nr_sketch || vmm_hint_answer(&hint))
+		return;
+	for (i = 0; i < hint.nr_scopes; i++) {
+		s = &hint.scopes[i];
+		seq_printf(m, "%-16s %-12s %4u ", group->name, group->domain->name,
+			   i + 1);
+		if (s->node == VMMERGE_HINT_HOST)
+			seq_printf(m, "%-6s", "host");
+		else
+			seq_printf(m, "node%-2u", s->node);
+		seq_printf(m, " %5u/%-5u %5u.%u %9llu %-7s %s\n", s->matched,
+			   hint.nr_sketch, s->permille / 10, s->permille % 10,
+			   s->pages, s->allowed ? "yes" : "no", s->reason);
+	}
+	vmm_hint_free(&hint);
+}
+
+/* For every stack, where a new VM of it would share most, best first. */
+static int vmm_hints_show(struct seq_file *m, void *v)
+{
+	struct vmm_group *group;
+
+	seq_printf(m, "%-16s %-12s %4s %-6s %11s %6s %9s %-7s %s\n", "STACK",
+		   "DOMAIN", "RANK", "SCOPE", "MATCHED", "SHARE%", "PAGES",
+		   "ALLOWED", "REASON");
+	mutex_lock(&vmm_reg.lock);
+	list_for_each_entry(group, &vmm_reg.groups, list)
+		vmm_hints_group(m, group);
+	mutex_unlock(&vmm_reg.lock);
+	return 0;
+}
+
 int __init vmm_procfs_init(void)
 {
 	vmm_proc_dir = proc_mkdir("vmmerge", NULL);
@@ -107,7 +151,8 @@ int __init vmm_procfs_init(void)
 		return -ENOMEM;
 	if (!proc_create_single("vms", 0444, vmm_proc_dir, vmm_vms_show) ||
 	    !proc_create_single("groups", 0444, vmm_proc_dir, vmm_groups_show) ||
-	    !proc_create_single("domains", 0444, vmm_proc_dir, vmm_domains_show)) {
+	    !proc_create_single("domains", 0444, vmm_proc_dir, vmm_domains_show) ||
+	    !proc_create_single("hints", 0444, vmm_proc_dir, vmm_hints_show)) {
 		proc_remove(vmm_proc_dir);
 		return -ENOMEM;
 	}

@@ -151,6 +151,7 @@ int vmm_group_del(struct vmm_group *group, struct netlink_ext_ack *extack)
 	group->domain->nr_groups--;
 	list_del(&group->list);
 	vmm_reg.nr_groups--;
+	kvfree(group->sketch);
 	kfree(group);
 	return 0;
 }
@@ -438,8 +439,10 @@ void vmm_registry_exit(void)
 	list_for_each_entry_safe(vm, vm_tmp, &dead, list)
 		vmm_vm_destroy(vm);
 	destroy_workqueue(vmm_wq);
-	list_for_each_entry_safe(group, group_tmp, &vmm_reg.groups, list)
+	list_for_each_entry_safe(group, group_tmp, &vmm_reg.groups, list) {
+		kvfree(group->sketch);
 		kfree(group);
+	}
 	list_for_each_entry_safe(domain, domain_tmp, &vmm_reg.domains, list)
 		kfree(domain);
 }

@@ -65,6 +65,9 @@ struct vmm_domain {
  * @stats: sum over its VMs, as of the last refresh
  * @est: sum of its VMs' estimates
  * @index: set by each estimation pass
+ * @sketch: bottom-k sketch of its VMs' non-zero fingerprints, ascending
+ * @nr_sketch: entries in @sketch
+ * @sketch_cap: entries allocated
  */
 struct vmm_group {
 	struct list_head list;
@@ -75,6 +78,9 @@ struct vmm_group {
 	struct vmm_stats stats;
 	struct vmm_estimate est;
 	unsigned int index;
+	u64 *sketch;
+	unsigned int nr_sketch;
+	unsigned int sketch_cap;
 };
 
 struct vmm_region {

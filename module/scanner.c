@@ -250,7 +250,8 @@ static struct vmm_vm *vmm_scan_pick(void)
 	return best;
 }
 
-static unsigned int vmm_scan_batch(void)
+/* Returns the pages sampled; *@ns is the batch's duration. */
+static unsigned int vmm_scan_batch(u64 *ns)
 {
 	unsigned int budget = READ_ONCE(vmm_knobs.scan_batch), done = 0;
 	struct vmm_vm *vm;
@@ -270,7 +271,8 @@ static unsigned int vmm_scan_batch(void)
 	mutex_unlock(&vmm_reg.lock);
 	atomic64_add(done, &vmm_scan_pages);
 	atomic64_inc(&vmm_scan_batches);
-	atomic64_add(ktime_get_ns() - start, &vmm_scan_time_ns);
+	*ns = ktime_get_ns() - start;
+	atomic64_add(*ns, &vmm_scan_time_ns);
 	return done;
 }
 
@@ -279,10 +281,26 @@ static bool vmm_scan_idle(void)
 	return !READ_ONCE(vmm_reg.nr_vms) && !kthread_should_stop();
 }
 
+/*
+ * Sleep long enough for both budgets: scan_pages_per_sec, and
+ * scan_cpu_permille of one CPU given how long the batch took.
+ */
+static unsigned long vmm_scan_pause_ms(unsigned int done, u64 ns)
+{
+	unsigned int rate = max(READ_ONCE(vmm_knobs.scan_pages_per_sec), 1U);
+	unsigned int cpu = clamp(READ_ONCE(vmm_knobs.scan_cpu_permille), 1U, 1000U);
+	unsigned long by_pages, by_cpu;
+
+	/* A batch with nothing to sample still waits a batch's time. */
+	by_pages = DIV_ROUND_UP(max(done, 1U) * 1000UL, rate);
+	by_cpu = div_u64(ns * (1000 - cpu), (u64)cpu * NSEC_PER_MSEC);
+	return max(by_pages, by_cpu);
+}
+
 static int vmm_scan_thread(void *unused)
 {
-	unsigned int done, rate;
-	long sleep_ms;
+	unsigned int done;
+	u64 ns;
 
 	set_freezable();
 	set_user_nice(current, 5);
@@ -290,12 +308,9 @@ static int vmm_scan_thread(void *unused)
 		wait_event_freezable(vmm_scan_wait, !vmm_scan_idle());
 		if (kthread_should_stop())
 			break;
-		done = vmm_scan_batch();
-		rate = max(READ_ONCE(vmm_knobs.scan_pages_per_sec), 1U);
-		/* A batch with nothing to sample still waits a batch's time. */
-		sleep_ms = DIV_ROUND_UP(max(done, 1U) * 1000UL, rate);
+		done = vmm_scan_batch(&ns);
 		wait_event_freezable_timeout(vmm_scan_wait, kthread_should_stop(),
-					     msecs_to_jiffies(sleep_ms));
+					     msecs_to_jiffies(vmm_scan_pause_ms(done, ns)));
 	}
 	return 0;
 }

@@ -89,6 +89,26 @@ extern atomic64_t vmm_scan_estimations;
 extern atomic64_t vmm_fingerprints;
 
 /* estimate.c */
+
+/* One sampled non-zero page: its content and who owns it. */
+struct vmm_fp_ref {
+	u64 fp;
+	u64 owner;	/* scope << 48 | domain << 32 | group << 16 | vm */
+	u16 node;	/* NUMA node of the VM */
+};
+
+/**
+ * struct vmm_fp_index - every sampled non-zero page on the host, sorted by
+ * (fingerprint, owner), as of the last estimation (under vmm_reg.lock)
+ */
+struct vmm_fp_index {
+	struct vmm_fp_ref *refs;
+	size_t n;
+};
+
+extern struct vmm_fp_index vmm_fp_index;
+
 int vmm_estimate_all(void);
+void vmm_estimate_exit(void);
 
 #endif /* _VMMERGE_SCANNER_H */

@@ -26,11 +26,13 @@ struct vmm_knobs vmm_knobs = {
 	.cross_domain = 0,
 	.scan_pages_per_sec = 16384,
 	.scan_batch = 256,
-	.max_fingerprints = 1U << 21,
+	.scan_cpu_permille = 100,
+	.max_fingerprints = 1U << 20,
 	.estimate_interval_ms = 1000,
 	.min_yield = 0,
 	.yield_hysteresis = 2,
 	.min_samples = 256,
+	.sketch_k = 512,
 };
 
 static struct kobject *vmm_kobj;
@@ -91,11 +93,13 @@ VMM_KNOB(enrol, 0, 1, vmm_knob_policy_changed);
 VMM_KNOB(cross_domain, 0, 1, vmm_knob_policy_changed);
 VMM_KNOB(scan_pages_per_sec, 16, 1U << 22, vmm_scanner_wake);
 VMM_KNOB(scan_batch, 16, 4096, NULL);
+VMM_KNOB(scan_cpu_permille, 1, 1000, vmm_scanner_wake);
 VMM_KNOB(max_fingerprints, 1024, 1U << 26, NULL);
 VMM_KNOB(estimate_interval_ms, 100, 600000, NULL);
 VMM_KNOB(min_yield, 0, 100, vmm_knob_policy_changed);
 VMM_KNOB(yield_hysteresis, 0, 20, vmm_knob_policy_changed);
 VMM_KNOB(min_samples, 16, 1U << 20, vmm_knob_policy_changed);
+VMM_KNOB(sketch_k, 16, VMMERGE_SKETCH_MAX, NULL);
 
 /* Read-only counters, read under the registry lock. */
 #define VMM_COUNTER(_name, _expr)					\
@@ -153,11 +157,13 @@ static struct attribute *vmm_attrs[] = {
 	&cross_domain_knob.attr.attr,
 	&scan_pages_per_sec_knob.attr.attr,
 	&scan_batch_knob.attr.attr,
+	&scan_cpu_permille_knob.attr.attr,
 	&max_fingerprints_knob.attr.attr,
 	&estimate_interval_ms_knob.attr.attr,
 	&min_yield_knob.attr.attr,
 	&yield_hysteresis_knob.attr.attr,
 	&min_samples_knob.attr.attr,
+	&sketch_k_knob.attr.attr,
 	&scan_pages_attr.attr,
 	&scan_batches_attr.attr,
 	&scan_time_ns_attr.attr,

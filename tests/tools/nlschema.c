@@ -99,11 +99,34 @@ static const struct nls_attr host_attrs[] = {
 };
 static const struct nls_set host_set = SET("host", host_attrs);
 
+static const struct nls_attr scope_attrs[] = {
+	ATTR("pad", VMMERGE_A_SCOPE_PAD, NLS_PAD),
+	ATTR("node", VMMERGE_A_SCOPE_NODE, NLS_U32),
+	ATTR("matched", VMMERGE_A_SCOPE_MATCHED, NLS_U32),
+	ATTR("permille", VMMERGE_A_SCOPE_PERMILLE, NLS_U32),
+	ATTR("pages", VMMERGE_A_SCOPE_PAGES, NLS_U64),
+	ATTR("allowed", VMMERGE_A_SCOPE_ALLOWED, NLS_U8),
+	ATTR("reason", VMMERGE_A_SCOPE_REASON, NLS_STR),
+};
+static const struct nls_set scope_set = SET("scope", scope_attrs);
+
+static const struct nls_attr hint_attrs[] = {
+	ATTR("pad", VMMERGE_A_HINT_PAD, NLS_PAD),
+	ATTR("group", VMMERGE_A_HINT_GROUP, NLS_STR),
+	ATTR("domain", VMMERGE_A_HINT_DOMAIN, NLS_STR),
+	ATTR("sketch", VMMERGE_A_HINT_SKETCH, NLS_BIN),
+	ATTR("pages", VMMERGE_A_HINT_PAGES, NLS_U64),
+	ATTR("zero-pages", VMMERGE_A_HINT_ZERO_PAGES, NLS_U64),
+	ARRAY("scopes", VMMERGE_A_HINT_SCOPES, "scope", scope_set),
+};
+static const struct nls_set hint_set = SET("hint", hint_attrs);
+
 static const struct nls_attr top_attrs[] = {
 	NEST("domain", VMMERGE_A_DOMAIN, domain_set),
 	NEST("group", VMMERGE_A_GROUP, group_set),
 	NEST("vm", VMMERGE_A_VM, vm_set),
 	NEST("host", VMMERGE_A_HOST, host_set),
+	NEST("hint", VMMERGE_A_HINT, hint_set),
 };
 const struct nls_set nls_vmmerge = SET("vmmerge", top_attrs);
 
@@ -124,6 +147,8 @@ static const char *const cmd_names[] = {
 	[VMMERGE_CMD_VM_EXITED] = "vm-exited",
 	[VMMERGE_CMD_VM_STATE] = "vm-state",
 	[VMMERGE_CMD_VM_REFUSED] = "vm-refused",
+	[VMMERGE_CMD_GET_HINT] = "get-hint",
+	[VMMERGE_CMD_GET_SKETCH] = "get-sketch",
 };
 
 /* Every command of the header must have a name above. */

@@ -1,62 +1,99 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# In-VM demo (run by scripts/demo, not by scripts/check): load vmmerge.ko,
-# start three nested microVMs, run KSM and show what the host sees: VMM
-# pids, guest-RAM ranges, per-VMM and global KSM counters, and the module's
-# /proc/vmmerge tables and /sys/kernel/vmmerge knobs when they exist.
+# In-VM demo (run by scripts/demo, not by scripts/check).
+#
+#   domain tenantA ── group python ── vm0, vm1   (same content filled in)
+#                  └─ group node   ── vm2        (other content)
+#                  └─ group batch  ── vm3        (random data: low yield)
+#   domain secret (isolated) ── group vault ── vm4
+#
+# KSM runs from the start, but nothing merges until vmmerge enrols guest
+# RAM: the demo shows the baseline, then registers the VMs with min_yield
+# set, and prints the module's tables as the scanner estimates, the policy
+# enrols, and ksmd merges; then the placement hints.
 . "$(dirname "$0")/lib.sh"
 
-NVM=${DEMO_VMS:-3}
+NVM=5
 ROUNDS=${DEMO_ROUNDS:-6}
+NL=$VMT_REPO/tests/tools/nlcall
+SYS=/sys/kernel/vmmerge
 
 say() { printf '\n### %s\n' "$*" >&2; }
+nl() { printf '$ nlcall %s\n' "$*" >&2; "$NL" "$@" >&2; }
 
-show_module() {
-	local f
-	for f in /proc/vmmerge/*; do
-		[ -e "$f" ] || continue
-		echo "--- $f"
-		cat "$f"
-	done
-	if [ -d /sys/kernel/vmmerge ]; then
-		echo "--- /sys/kernel/vmmerge"
-		grep -r . /sys/kernel/vmmerge 2>/dev/null | sed 's|^/sys/kernel/vmmerge/||' | head -n 40
-	fi
-}
-
-show_vms() {
+show_vmms() {
 	local i
-	printf '%-4s %-7s %-31s %8s %10s %8s\n' VM PID "GUEST RAM" MiB "RSS(kB)" MERGED
+	printf '%-4s %-7s %-31s %10s %12s\n' VM PID "GUEST RAM" "RSS(kB)" "KSM MERGED" >&2
 	for ((i = 0; i < MV_COUNT; i++)); do
 		[ -n "${MV_PID[$i]}" ] || continue
-		printf '%-4s %-7s %-31s %8s %10s %8s\n' "vm$i" "${MV_PID[$i]}" \
-			"${MV_RAM_START[$i]}-${MV_RAM_END[$i]}" "${MV_MEM[$i]}" \
+		printf '%-4s %-7s %-31s %10s %12s\n' "vm$i" "${MV_PID[$i]}" \
+			"${MV_RAM_START[$i]}-${MV_RAM_END[$i]}" \
 			"$(awk '/^VmRSS/ {print $2}' "/proc/${MV_PID[$i]}/status")" \
-			"$(ksm_merging_pages "${MV_PID[$i]}")"
+			"$(ksm_merging_pages "${MV_PID[$i]}")" >&2
 	done
+}
+
+show_tables() {
+	local f
+	for f in vms groups domains; do
+		echo "--- /proc/vmmerge/$f" >&2
+		cat "/proc/vmmerge/$f" >&2
+	done
+}
+
+add_vm() { # add_vm I GROUP
+	local i=$1
+	nl add-vm "vm{" id=$((i + 1)) name="${MV_NAME[$i]}" pid="${MV_PID[$i]}" \
+		group="$2" "regions{" "region{" start="${MV_RAM_START[$i]}" \
+		length="${MV_RAM_LEN[$i]}" "}" "}" "}"
 }
 
 say "loading the module"
-module_load && log "vmmerge $(cat /sys/module/vmmerge/version 2>/dev/null) loaded"
-show_module
+module_load || die "module did not load"
+log "vmmerge $(cat $SYS/version) loaded; knobs:"
+grep -H . $SYS/* | sed "s|^$SYS/||" | column -t -s: >&2
 
-say "starting $NVM nested microVMs (about 10 s each)"
-microvm_start "$NVM" || log "not all microVMs came up"
-show_vms
+say "starting $NVM nested microVMs (QEMU -M microvm,mem-merge=off, KVM)"
+microvm_start "$NVM" --mem 128 || die "microVMs did not start"
+microvm_cmd 0 "fill pattern 32 py" 120 >/dev/null
+microvm_cmd 1 "fill pattern 32 py" 120 >/dev/null
+microvm_cmd 2 "fill pages 32 node" 120 >/dev/null
+microvm_cmd 3 "fill random 80" 120 >/dev/null
+microvm_cmd 4 "fill pattern 32 py" 120 >/dev/null
 
-say "each guest fills 16 MiB of tmpfs with the same pattern"
-for ((i = 0; i < MV_COUNT; i++)); do
-	microvm_cmd "$i" "fill pattern 16 demo" 120 >&2
-done
-
-say "KSM on (1000 pages / 20 ms); nothing is enrolled unless the module does it"
+say "KSM on (1000 pages / 20 ms) for 10 s, nothing enrolled: the baseline"
 ksm_start 1000 20
+sleep 10
+show_vmms
+ksm_report
+
+say "registering the VMs: domains, groups, min_yield=30%"
+echo 30 >$SYS/min_yield
+echo 1000 >$SYS/scan_cpu_permille  # TCG is ~100x slower than hardware
+nl new-domain "domain{" name=tenantA "}"
+nl new-domain "domain{" name=secret flags=1 "}"
+nl new-group "group{" name=python domain=tenantA "}"
+nl new-group "group{" name=node domain=tenantA "}"
+nl new-group "group{" name=batch domain=tenantA "}"
+nl new-group "group{" name=vault domain=secret "}"
+add_vm 0 python
+add_vm 1 python
+add_vm 2 node
+add_vm 3 batch
+add_vm 4 vault
+show_tables
+
 for ((r = 1; r <= ROUNDS; r++)); do
-	sleep 5
-	say "after $((r * 5)) s"
-	show_vms >&2
+	sleep 10
+	say "after $((r * 10)) s"
+	show_vmms
 	ksm_report
-	show_module >&2
+	show_tables
 done
+
+say "placement hints: where would a new VM of each stack share most?"
+cat /proc/vmmerge/hints >&2
+nl get-hint "hint{" group=python "}"
+nl get-host
 pass demo-ran

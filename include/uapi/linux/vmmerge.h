@@ -135,6 +135,44 @@
  *            per mille of present: the mergeable fraction
  *        VMMERGE_A_ESTIMATE_PAGES: NLA_U64, pages in the guest-RAM regions
  *
+ * VMMERGE_CMD_GET_SKETCH: a group's bottom-k sketch: the sketch_k smallest
+ * distinct fingerprints (xxh64 of page contents, zero pages excluded) of its
+ * VMs' sampled pages, to carry a stack's identity to other hosts.
+ *
+ *    request:  VMMERGE_A_HINT: VMMERGE_A_HINT_GROUP
+ *    reply:    VMMERGE_A_HINT: NLA_NESTED
+ *        VMMERGE_A_HINT_GROUP, VMMERGE_A_HINT_DOMAIN: NLA_NUL_STRING
+ *        VMMERGE_A_HINT_SKETCH: NLA_BINARY, u64 in host byte order, sorted
+ *            ascending, no duplicates, 1..VMMERGE_SKETCH_MAX entries
+ *        VMMERGE_A_HINT_PAGES: NLA_U64, non-zero pages of an average VM
+ *        VMMERGE_A_HINT_ZERO_PAGES: NLA_U64, zero pages of an average VM
+ *
+ * VMMERGE_CMD_GET_HINT: where would a new VM share most?  Give a group here
+ * (its sketch and sizes are used) or a sketch from elsewhere, and the
+ * domain the new VM would belong to.  Per NUMA node and for the host, the
+ * answer says which fraction of the sketch's pages exist there in VMs of
+ * that domain, how many pages that makes, and whether the trust policy
+ * would let them merge there.  Scopes come ranked, best first.
+ *
+ *    request:  VMMERGE_A_HINT: NLA_NESTED
+ *        VMMERGE_A_HINT_GROUP: NLA_NUL_STRING, or
+ *        VMMERGE_A_HINT_SKETCH: NLA_BINARY (as above)
+ *        VMMERGE_A_HINT_DOMAIN: NLA_NUL_STRING, optional with a group
+ *        VMMERGE_A_HINT_PAGES, VMMERGE_A_HINT_ZERO_PAGES: NLA_U64, optional
+ *    reply:    VMMERGE_A_HINT: NLA_NESTED
+ *        VMMERGE_A_HINT_GROUP (if given), VMMERGE_A_HINT_DOMAIN
+ *        VMMERGE_A_HINT_SCOPES: NLA_NESTED
+ *            0: NLA_NESTED
+ *                VMMERGE_A_SCOPE_NODE: NLA_U32, VMMERGE_HINT_HOST for the host
+ *                VMMERGE_A_SCOPE_MATCHED: NLA_U32, sketch entries found
+ *                VMMERGE_A_SCOPE_PERMILLE: NLA_U32, of the sketch
+ *                VMMERGE_A_SCOPE_PAGES: NLA_U64, zero pages + permille of
+ *                    the non-zero pages
+ *                VMMERGE_A_SCOPE_ALLOWED: NLA_U8, 1 if the policy allows it
+ *                VMMERGE_A_SCOPE_REASON: NLA_NUL_STRING
+ *            1: NLA_NESTED
+ *                ...
+ *
  * Events, multicast on the "events" group:
  *
  * VMMERGE_CMD_VM_EXITED: the VMM process exited; the VM is gone.
@@ -182,6 +220,8 @@ enum vmmerge_cmd {
 	VMMERGE_CMD_VM_EXITED,
 	VMMERGE_CMD_VM_STATE,
 	VMMERGE_CMD_VM_REFUSED,
+	VMMERGE_CMD_GET_HINT,
+	VMMERGE_CMD_GET_SKETCH,
 	__VMMERGE_CMD_MAX
 };
 #define VMMERGE_CMD_MAX (__VMMERGE_CMD_MAX - 1)
@@ -192,6 +232,7 @@ enum vmmerge_attr {
 	VMMERGE_A_GROUP,
 	VMMERGE_A_VM,
 	VMMERGE_A_HOST,
+	VMMERGE_A_HINT,
 	__VMMERGE_A_MAX
 };
 #define VMMERGE_A_MAX (__VMMERGE_A_MAX - 1)
@@ -301,5 +342,34 @@ enum vmmerge_estimate_attr {
 	__VMMERGE_A_ESTIMATE_MAX
 };
 #define VMMERGE_A_ESTIMATE_MAX (__VMMERGE_A_ESTIMATE_MAX - 1)
+
+#define VMMERGE_SKETCH_MAX 4096		/* entries in a sketch at most */
+#define VMMERGE_HINT_HOST 0xffffffffU	/* VMMERGE_A_SCOPE_NODE of the host */
+
+enum vmmerge_hint_attr {
+	VMMERGE_A_HINT_UNSPEC,
+	VMMERGE_A_HINT_PAD,
+	VMMERGE_A_HINT_GROUP,
+	VMMERGE_A_HINT_DOMAIN,
+	VMMERGE_A_HINT_SKETCH,
+	VMMERGE_A_HINT_PAGES,
+	VMMERGE_A_HINT_ZERO_PAGES,
+	VMMERGE_A_HINT_SCOPES,
+	__VMMERGE_A_HINT_MAX
+};
+#define VMMERGE_A_HINT_MAX (__VMMERGE_A_HINT_MAX - 1)
+
+enum vmmerge_scope_attr {
+	VMMERGE_A_SCOPE_UNSPEC,
+	VMMERGE_A_SCOPE_PAD,
+	VMMERGE_A_SCOPE_NODE,
+	VMMERGE_A_SCOPE_MATCHED,
+	VMMERGE_A_SCOPE_PERMILLE,
+	VMMERGE_A_SCOPE_PAGES,
+	VMMERGE_A_SCOPE_ALLOWED,
+	VMMERGE_A_SCOPE_REASON,
+	__VMMERGE_A_SCOPE_MAX
+};
+#define VMMERGE_A_SCOPE_MAX (__VMMERGE_A_SCOPE_MAX - 1)
 
 #endif /* _UAPI_LINUX_VMMERGE_H */
