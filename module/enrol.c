@@ -150,10 +150,10 @@ static int vmm_region_set_ksm(struct mm_struct *mm, const struct vmm_region *r,
 {
 	unsigned long end = r->start + r->len;
 	struct vm_area_struct *vma;
-	VMA_ITERATOR(vmi, mm, r->start);
 	int ret = 0;
 
-	for_each_vma_range(vmi, vma, end) {
+	for (vma = find_vma(mm, r->start); vma && vma->vm_start < end;
+	     vma = find_vma(mm, vma->vm_end)) {
 		if (vma->vm_start < r->start || vma->vm_end > end)
 			continue;
 		if (!vma_is_anonymous(vma) || (vma->vm_flags & VMM_VMA_FORBIDDEN))
