@@ -70,6 +70,8 @@ int vmm_domain_new(const char *name, u32 flags, struct netlink_ext_ack *extack)
 		return -ENOMEM;
 	strscpy(domain->name, name, sizeof(domain->name));
 	domain->flags = flags;
+	/* Not in the fingerprint index until the next estimation pass. */
+	domain->index = VMM_INDEX_NONE;
 	list_add_tail(&domain->list, &vmm_reg.domains);
 	vmm_reg.nr_domains++;
 	return 0;

@@ -83,6 +83,9 @@ struct vmm_group {
 	unsigned int sketch_cap;
 };
 
+/* The index of an object that the fingerprint index does not know yet. */
+#define VMM_INDEX_NONE 0xffffffffU
+
 struct vmm_region {
 	unsigned long start;
 	unsigned long len;

@@ -132,6 +132,13 @@ log "stack a for domain u: $(ranking "$out_u")"
 grep -q 'allowed=1' <<<"$out_u" && fail hint-policy-other-domain "allowed somewhere: $out_u" ||
 	pass hint-policy-other-domain
 
+# A domain created after the last estimation has no pages in the index.
+nl new-domain "domain{" name=late "}"
+out_l=$("$NL" get-hint "hint{" group=a domain=late "}")
+log "stack a for domain late: $(ranking "$out_l")"
+grep -q 'matched=[1-9]' <<<"$out_l" && fail hint-new-domain-empty "$out_l" ||
+	pass hint-new-domain-empty
+
 # ---- bad input
 expect_fail hint-bad-size EINVAL "$NL" get-hint "hint{" sketch=01020304050607 domain=t "}"
 expect_fail hint-bad-empty EINVAL "$NL" get-hint "hint{" sketch= domain=t "}"
