@@ -11,11 +11,13 @@
 #include <pthread.h>
 
 #include "config.h"
+#include "ksmtune.h"
 #include "metrics.h"
 #include "nl.h"
 
 #define AGENT_TICK_MS 500
 #define PENDING_MAX_TRIES 60	/* ticks: 30 s for a VMM to map its RAM */
+#define KSM_TUNE_TICKS 4	/* the KSM tuner decides every 2 s */
 
 struct pending {
 	pid_t pid;
@@ -29,6 +31,7 @@ struct agent {
 	const char *cfg_path;
 	struct vnl *nl;			/* requests */
 	struct vnl *ev;			/* events */
+	struct vnl *watch;		/* family appearing / going */
 	unsigned int retry_ticks;	/* until the next connection attempt */
 	unsigned int backoff_ticks;
 	unsigned int rescan_ticks;
@@ -38,6 +41,11 @@ struct agent {
 	struct http *http;
 	pthread_mutex_t lock;
 	struct agent_health health;
+	struct ksm_tuning ksm;		/* under @lock */
+	unsigned int tune_ticks;
+	uint64_t *enrolled_ids;		/* enrolled at the last decision */
+	size_t nr_enrolled_ids;
+	bool told_ksm_stopped;
 };
 
 /* sync.c: keep the module's registry in line with the VMMs on the host. */
@@ -49,6 +57,7 @@ int sync_domains(struct agent *a);
 void sync_exec(pid_t pid, void *arg);
 void sync_exit(pid_t pid, void *arg);
 void sync_event(const struct vmm_event *ev, void *arg);
+void sync_family(int up, void *arg);
 void health_add(struct agent *a, uint64_t *counter, uint64_t n);
 
 /* http.c: the Prometheus endpoint. */

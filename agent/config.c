@@ -58,6 +58,7 @@ void config_defaults(struct config *c)
 	snprintf(c->vmm[1], sizeof(c->vmm[1]), "firecracker");
 	snprintf(c->vmm[2], sizeof(c->vmm[2]), "cloud-hypervisor");
 	c->nr_vmm = 3;
+	c->sources = CFG_SRC_ALL;
 	snprintf(c->default_stack, sizeof(c->default_stack), "unclassified");
 	snprintf(c->default_domain, sizeof(c->default_domain), "default");
 	c->rescan_interval = 10;
@@ -149,6 +150,27 @@ static int parse_vmm(struct config *c, const char *s)
 	return c->nr_vmm ? 0 : -EINVAL;
 }
 
+/* "proc", "bpf" or both, blank- or comma-separated. */
+static int parse_sources(struct config *c, const char *s)
+{
+	char buf[128], *tok, *save;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	c->sources = 0;
+	for (tok = strtok_r(buf, " ,\t", &save); tok;
+	     tok = strtok_r(NULL, " ,\t", &save)) {
+		if (!strcmp(tok, "proc"))
+			c->sources |= CFG_SRC_PROC;
+		else if (!strcmp(tok, "bpf"))
+			c->sources |= CFG_SRC_BPF;
+		else
+			return -EINVAL;
+	}
+	return c->sources ? 0 : -EINVAL;
+}
+
 static int set_name(struct parser *p, char *dst, const char *key,
 		    const char *value)
 {
@@ -172,6 +194,10 @@ static int agent_key(struct parser *p, const char *key, const char *value)
 		return parse_vmm(c, value) ?
 			fail(p, p->line, "vmm: expected 1 to %d names",
 			     CFG_MAX_VMM) : 1;
+	if (!strcmp(key, "sources"))
+		return parse_sources(c, value) ?
+			fail(p, p->line, "sources: expected proc, bpf or both, "
+			     "got '%s'", value) : 1;
 	if (!strcmp(key, "default_stack"))
 		return set_name(p, c->default_stack, key, value);
 	if (!strcmp(key, "default_domain"))

@@ -4,7 +4,7 @@
  *
  * /etc/vmmerge/vmmerged.conf: INI, parsed with inih.  See vmmerged.conf(5).
  *
- *   [agent]        listen, vmm, default_stack, default_domain,
+ *   [agent]        listen, vmm, sources, default_stack, default_domain,
  *                  rescan_interval, min_guest_mib
  *   [domain NAME]  isolated
  *   [rule NAME]    exe, cmdline, cgroup, env (POSIX extended regexes, all
@@ -24,6 +24,11 @@
 #include <linux/vmmerge.h>
 
 #define CFG_MAX_VMM 16
+
+/* Discovery sources ([agent] sources). */
+#define CFG_SRC_PROC (1U << 0)	/* proc connector, /proc scan, maps */
+#define CFG_SRC_BPF (1U << 1)	/* KVM memslot probe */
+#define CFG_SRC_ALL (CFG_SRC_PROC | CFG_SRC_BPF)
 #define CFG_DEFAULT_PATH "/etc/vmmerge/vmmerged.conf"
 #define CFG_DEFAULT_LISTEN "127.0.0.1:9873"
 
@@ -61,6 +66,7 @@ struct config {
 	unsigned int listen_port;
 	char vmm[CFG_MAX_VMM][64];	/* fnmatch patterns on the exe name */
 	unsigned int nr_vmm;
+	unsigned int sources;		/* CFG_SRC_* */
 	char default_stack[VMMERGE_NAME_MAXLEN];
 	char default_domain[VMMERGE_NAME_MAXLEN];
 	unsigned int rescan_interval;	/* seconds */

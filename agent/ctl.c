@@ -24,6 +24,7 @@ static const struct {
 	{ "remove", cmd_remove, "Unregister a VM by id or name" },
 	{ "domain", cmd_domain, "Create, change or delete a trust domain" },
 	{ "group", cmd_group, "Create, move or delete a group" },
+	{ "hints", cmd_hints, "Where a new VM of a stack would share most" },
 	{ "top", cmd_top, "Refreshing view of the VMs and what they save" },
 };
 

@@ -27,6 +27,7 @@ int cmd_remove(int argc, char **argv);
 int cmd_domain(int argc, char **argv);
 int cmd_group(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_hints(int argc, char **argv);
 
 /* Print "vmmergectl: Unable to @verb: strerror[: extack]"; returns 1. */
 int ctl_fail(struct vnl *v, const char *verb, int err);
@@ -42,6 +43,9 @@ const char *ctl_size(char *buf, size_t len, uint64_t pages);
 /* Print @obj as pretty JSON on stdout and release it. */
 void ctl_json_print(struct json_object *obj);
 struct json_object *ctl_json_stats(const struct vmm_stats *s);
+struct json_object *ctl_json_estimate(const struct vmm_estimate *e);
+/* "42.5%" for an estimate's yield, "-" before the first sample. */
+const char *ctl_yield(char *buf, size_t len, const struct vmm_estimate *e);
 int ctl_parse_u64(const char *s, uint64_t *out);
 
 /* Tables with aligned columns; a header starting with '>' is right-aligned. */

@@ -86,6 +86,36 @@ struct json_object *ctl_json_stats(const struct vmm_stats *s)
 	return o;
 }
 
+struct json_object *ctl_json_estimate(const struct vmm_estimate *e)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "samples", json_object_new_int64(e->samples));
+	json_object_object_add(o, "present_pages",
+			       json_object_new_int64(e->present));
+	json_object_object_add(o, "zero_pages", json_object_new_int64(e->zero));
+	json_object_object_add(o, "dup_vm_pages",
+			       json_object_new_int64(e->dup_vm));
+	json_object_object_add(o, "dup_group_pages",
+			       json_object_new_int64(e->dup_group));
+	json_object_object_add(o, "dup_domain_pages",
+			       json_object_new_int64(e->dup_domain));
+	json_object_object_add(o, "yield_permille",
+			       json_object_new_int(e->yield_permille));
+	json_object_object_add(o, "pages", json_object_new_int64(e->pages));
+	return o;
+}
+
+const char *ctl_yield(char *buf, size_t len, const struct vmm_estimate *e)
+{
+	if (!e->samples)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%u.%u%%", e->yield_permille / 10,
+			 e->yield_permille % 10);
+	return buf;
+}
+
 int ctl_parse_u64(const char *s, uint64_t *out)
 {
 	unsigned long long v;

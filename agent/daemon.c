@@ -26,7 +26,7 @@
 #include "log.h"
 #include "procconn.h"
 
-enum { FD_SIGNAL, FD_TIMER, FD_PROC, FD_EVENTS, NR_FDS };
+enum { FD_SIGNAL, FD_TIMER, FD_PROC, FD_EVENTS, FD_WATCH, NR_FDS };
 
 static int open_signalfd(void)
 {
@@ -126,6 +126,63 @@ static int on_signal(struct agent *a, int fd)
 	return 1;
 }
 
+static void ksm_running_check(struct agent *a)
+{
+	unsigned int run = 0;
+	FILE *f = fopen(KSM_SYSFS "/run", "re");
+
+	if (f) {
+		if (fscanf(f, "%u", &run) != 1)
+			run = 0;
+		fclose(f);
+	}
+	if (run != 1 && !a->told_ksm_stopped)
+		log_warn("ksm: not running (" KSM_SYSFS "/run is %u): enrolled "
+			 "VMs will not merge until it is 1", run);
+	a->told_ksm_stopped = run != 1;
+}
+
+/* Every KSM_TUNE_TICKS: set ksmd's rate from the module's estimates. */
+static void tune_ksm(struct agent *a)
+{
+	struct ksm_rate cur, next;
+	struct ksm_input in;
+	struct vmm_vm *vms;
+	char why[160];
+	size_t nr;
+	int err;
+
+	if (!a->cfg.ksm.tune || !a->nl || ++a->tune_ticks < KSM_TUNE_TICKS)
+		return;
+	a->tune_ticks = 0;
+	if (vnl_dump_vms(a->nl, &vms, &nr))
+		return;
+	ksm_input_from(vms, nr, &a->enrolled_ids, &a->nr_enrolled_ids, &in);
+	free(vms);
+	ksm_running_check(a);
+	if (ksm_read(KSM_SYSFS, &cur))
+		memset(&cur, 0, sizeof(cur));
+	pthread_mutex_lock(&a->lock);
+	a->ksm.active = 1;
+	a->ksm.remaining = in.remaining;
+	pthread_mutex_unlock(&a->lock);
+	if (!ksm_decide(&a->cfg.ksm, &in, &cur, &next, why, sizeof(why)))
+		return;
+	err = ksm_write(KSM_SYSFS, &next);
+	if (err) {
+		log_err("ksm: Unable to set pages_to_scan=%u sleep_millisecs=%u: "
+			"%s", next.pages_to_scan, next.sleep_ms, strerror(-err));
+		return;
+	}
+	log_info("ksm: pages_to_scan %u -> %u, sleep_millisecs %u -> %u: %s",
+		 cur.pages_to_scan, next.pages_to_scan, cur.sleep_ms,
+		 next.sleep_ms, why);
+	pthread_mutex_lock(&a->lock);
+	a->ksm.rate = next;
+	a->ksm.changes++;
+	pthread_mutex_unlock(&a->lock);
+}
+
 static void on_timer(struct agent *a, int fd, bool watchdog)
 {
 	uint64_t n;
@@ -135,6 +192,7 @@ static void on_timer(struct agent *a, int fd, bool watchdog)
 	if (watchdog)
 		sd_notify(0, "WATCHDOG=1");
 	sync_tick(a);
+	tune_ksm(a);
 }
 
 static const struct procconn_ops proc_ops = {
@@ -155,6 +213,9 @@ static void loop(struct agent *a, int sfd, int tfd, struct procconn *pc)
 						.events = POLLIN };
 		fds[FD_EVENTS] = (struct pollfd){ .fd = a->ev ? vnl_fd(a->ev) :
 						  -1, .events = POLLIN };
+		fds[FD_WATCH] = (struct pollfd){ .fd = a->watch ?
+						 vnl_fd(a->watch) : -1,
+						 .events = POLLIN };
 		if (poll(fds, NR_FDS, -1) < 0 && errno != EINTR)
 			return;
 		if (fds[FD_SIGNAL].revents && !on_signal(a, sfd))
@@ -165,6 +226,9 @@ static void loop(struct agent *a, int sfd, int tfd, struct procconn *pc)
 		if (fds[FD_EVENTS].revents && a->ev &&
 		    vnl_read_events(a->ev, sync_event, a) < 0)
 			sync_disconnect(a);
+		if (fds[FD_WATCH].revents &&
+		    vnl_watch_read(a->watch, sync_family, a) < 0)
+			sync_reconcile(a);	/* notifications were lost */
 		if (fds[FD_TIMER].revents)
 			on_timer(a, tfd, watchdog);
 	}
@@ -215,11 +279,15 @@ static int run(struct agent *a)
 			strerror(errno));
 		return 1;
 	}
-	err = procconn_open(&pc);
+	err = a->cfg.sources & CFG_SRC_PROC ? procconn_open(&pc) : 0;
 	if (err)
 		log_warn("Unable to listen to process events: %s; discovering "
 			 "VMMs every %u s only", strerror(-err),
 			 a->cfg.rescan_interval);
+	err = vnl_watch_open(&a->watch);
+	if (err)
+		log_warn("Unable to watch for the module being loaded: %s; "
+			 "polling for it", strerror(-err));
 	start_http(a);
 	sync_tick(a);
 	sd_notify(0, "READY=1\nSTATUS=running");
@@ -229,6 +297,7 @@ static int run(struct agent *a)
 	procconn_close(pc);
 	vnl_close(a->nl);
 	vnl_close(a->ev);
+	vnl_close(a->watch);
 	close(tfd);
 	close(sfd);
 	return 0;
@@ -260,5 +329,6 @@ int main(int argc, char **argv)
 	ret = run(&a);
 	config_free(&a.cfg);
 	free(a.pending);
+	free(a.enrolled_ids);
 	return ret;
 }

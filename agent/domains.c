@@ -47,6 +47,8 @@ static void json_domains(struct vmm_domain *d, size_t nr)
 				       json_object_new_boolean(d[i].flags &
 						VMMERGE_DOMAIN_F_ISOLATED));
 		json_object_object_add(o, "stats", ctl_json_stats(&d[i].stats));
+		json_object_object_add(o, "estimate",
+				       ctl_json_estimate(&d[i].est));
 		json_object_array_add(a, o);
 	}
 	ctl_json_print(a);

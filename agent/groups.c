@@ -11,19 +11,21 @@
 static void print_groups(struct vmm_group *g, size_t nr)
 {
 	static const char *const hdr[] = {
-		"STACK", "DOMAIN", ">RESIDENT", ">MERGED", ">SAVED", ">ZERO"
+		"STACK", "DOMAIN", ">RESIDENT", ">MERGED", ">SAVED", ">ZERO",
+		">YIELD"
 	};
-	struct table *t = table_new(6, hdr);
+	struct table *t = table_new(7, hdr);
 	size_t i;
 
 	for (i = 0; i < nr; i++) {
-		char r[32], m[32], s[32], z[32];
+		char r[32], m[32], s[32], z[32], y[16];
 
 		table_row(t, g[i].name, g[i].domain,
 			  ctl_size(r, sizeof(r), g[i].stats.resident),
 			  ctl_size(m, sizeof(m), g[i].stats.merged),
 			  ctl_size(s, sizeof(s), g[i].stats.saved),
-			  ctl_size(z, sizeof(z), g[i].stats.zero));
+			  ctl_size(z, sizeof(z), g[i].stats.zero),
+			  ctl_yield(y, sizeof(y), &g[i].est));
 	}
 	table_print(t, stdout);
 	table_free(t);
@@ -41,6 +43,8 @@ static void json_groups(struct vmm_group *g, size_t nr)
 		json_object_object_add(o, "domain",
 				       json_object_new_string(g[i].domain));
 		json_object_object_add(o, "stats", ctl_json_stats(&g[i].stats));
+		json_object_object_add(o, "estimate",
+				       ctl_json_estimate(&g[i].est));
 		json_object_array_add(a, o);
 	}
 	ctl_json_print(a);

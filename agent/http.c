@@ -22,6 +22,20 @@ struct http {
 	struct agent *a;
 };
 
+/* A hint per stack that has one; stacks not sampled yet are left out. */
+static void take_hints(struct vnl *v, struct metrics_snapshot *s)
+{
+	size_t i;
+
+	s->hints = calloc(s->nr_groups ? s->nr_groups : 1, sizeof(*s->hints));
+	if (!s->hints)
+		return;
+	for (i = 0; i < s->nr_groups; i++)
+		if (!vnl_get_hint(v, s->groups[i].name, NULL, NULL,
+				  &s->hints[s->nr_hints]))
+			s->nr_hints++;
+}
+
 static void take_snapshot(struct agent *a, struct metrics_snapshot *s)
 {
 	struct vnl *v;
@@ -30,6 +44,7 @@ static void take_snapshot(struct agent *a, struct metrics_snapshot *s)
 	s->page_size = sysconf(_SC_PAGESIZE);
 	pthread_mutex_lock(&a->lock);
 	s->health = a->health;
+	s->ksm = a->ksm;
 	pthread_mutex_unlock(&a->lock);
 	if (vnl_open(&v))
 		return;
@@ -37,6 +52,8 @@ static void take_snapshot(struct agent *a, struct metrics_snapshot *s)
 		!vnl_dump_domains(v, &s->domains, &s->nr_domains) &&
 		!vnl_dump_groups(v, &s->groups, &s->nr_groups) &&
 		!vnl_dump_vms(v, &s->vms, &s->nr_vms);
+	if (s->module_up)
+		take_hints(v, s);
 	vnl_close(v);
 }
 
@@ -74,6 +91,7 @@ static enum MHD_Result serve_metrics(struct agent *a, struct MHD_Connection *c)
 	free(s.domains);
 	free(s.groups);
 	free(s.vms);
+	free(s.hints);
 	if (!text)
 		return MHD_NO;
 	return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",

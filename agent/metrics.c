@@ -88,6 +88,129 @@ static void vm_figures(FILE *f, const struct metrics_snapshot *s)
 	}
 }
 
+/* The estimate's mergeable fraction, as a ratio, and in bytes. */
+static void yield_sample(FILE *f, const struct vmm_estimate *e)
+{
+	fprintf(f, " %u.%03u\n", e->yield_permille / 1000,
+		e->yield_permille % 1000);
+}
+
+static uint64_t mergeable(const struct vmm_estimate *e, long page_size)
+{
+	return (e->zero + e->dup_domain) * (uint64_t)page_size;
+}
+
+static void vm_estimates(FILE *f, const struct metrics_snapshot *s)
+{
+	size_t j;
+
+	header(f, "vmmerge_vm_yield_ratio", "gauge",
+	       "Estimated mergeable fraction of the VM's present guest RAM");
+	for (j = 0; j < s->nr_vms; j++) {
+		fputs("vmmerge_vm_yield_ratio", f);
+		vm_labels(f, &s->vms[j]);
+		yield_sample(f, &s->vms[j].est);
+	}
+	header(f, "vmmerge_vm_mergeable_bytes", "gauge",
+	       "Estimated guest RAM that is zero or duplicated in its scope");
+	for (j = 0; j < s->nr_vms; j++) {
+		fputs("vmmerge_vm_mergeable_bytes", f);
+		vm_labels(f, &s->vms[j]);
+		fprintf(f, " %llu\n", (unsigned long long)
+			mergeable(&s->vms[j].est, s->page_size));
+	}
+	header(f, "vmmerge_vm_sampled_pages", "gauge",
+	       "Pages of the VM the module's scanner has sampled");
+	for (j = 0; j < s->nr_vms; j++) {
+		fputs("vmmerge_vm_sampled_pages", f);
+		vm_labels(f, &s->vms[j]);
+		fprintf(f, " %llu\n", (unsigned long long)s->vms[j].est.samples);
+	}
+}
+
+static void stack_estimates(FILE *f, const struct metrics_snapshot *s)
+{
+	size_t j;
+
+	header(f, "vmmerge_stack_yield_ratio", "gauge",
+	       "Estimated mergeable fraction of the stack's guest RAM");
+	for (j = 0; j < s->nr_groups; j++) {
+		fputs("vmmerge_stack_yield_ratio", f);
+		label(f, "stack", s->groups[j].name, true);
+		label(f, "domain", s->groups[j].domain, false);
+		fputc('}', f);
+		yield_sample(f, &s->groups[j].est);
+	}
+	header(f, "vmmerge_domain_yield_ratio", "gauge",
+	       "Estimated mergeable fraction of the domain's guest RAM");
+	for (j = 0; j < s->nr_domains; j++) {
+		fputs("vmmerge_domain_yield_ratio", f);
+		label(f, "domain", s->domains[j].name, true);
+		fputc('}', f);
+		yield_sample(f, &s->domains[j].est);
+	}
+	header(f, "vmmerge_host_yield_ratio", "gauge",
+	       "Estimated mergeable fraction of all registered guest RAM");
+	fputs("vmmerge_host_yield_ratio", f);
+	yield_sample(f, &s->host.est);
+}
+
+static void scope_labels(FILE *f, const struct vmm_hint *h,
+			 const struct vmm_scope *sc)
+{
+	char scope[16];
+
+	if (sc->node == VMMERGE_HINT_HOST)
+		snprintf(scope, sizeof(scope), "host");
+	else
+		snprintf(scope, sizeof(scope), "node%u", sc->node);
+	label(f, "stack", h->group, true);
+	label(f, "domain", h->domain, false);
+	label(f, "scope", scope, false);
+	fputc('}', f);
+}
+
+/* Placement hints: per stack and scope (a NUMA node, or the host). */
+static void hint_figures(FILE *f, const struct metrics_snapshot *s)
+{
+	static const char *const name[] = {
+		"vmmerge_hint_share_ratio", "vmmerge_hint_shareable_bytes",
+		"vmmerge_hint_allowed", "vmmerge_hint_rank",
+	};
+	static const char *const help[] = {
+		"Fraction of a new VM's pages of this stack found in this scope",
+		"Memory a new VM of this stack would share in this scope",
+		"1 if the trust policy lets a new VM merge in this scope",
+		"Rank of this scope for a new VM of this stack, 1 = best",
+	};
+	size_t i, j;
+	unsigned int k;
+
+	for (i = 0; i < 4; i++) {
+		header(f, name[i], "gauge", help[i]);
+		for (j = 0; j < s->nr_hints; j++) {
+			const struct vmm_hint *h = &s->hints[j];
+
+			for (k = 0; k < h->nr_scopes; k++) {
+				const struct vmm_scope *sc = &h->scopes[k];
+
+				fputs(name[i], f);
+				scope_labels(f, h, sc);
+				if (i == 0)
+					fprintf(f, " %u.%03u\n", sc->permille / 1000,
+						sc->permille % 1000);
+				else if (i == 1)
+					fprintf(f, " %llu\n", (unsigned long long)
+						(sc->pages * s->page_size));
+				else if (i == 2)
+					fprintf(f, " %u\n", sc->allowed ? 1 : 0);
+				else
+					fprintf(f, " %u\n", k + 1);
+			}
+		}
+	}
+}
+
 static void vm_states(FILE *f, const struct metrics_snapshot *s)
 {
 	size_t j;
@@ -213,6 +336,21 @@ static void agent_health(FILE *f, const struct metrics_snapshot *s)
 	gauge(f, "vmmerged_module_reconnects_total", "counter",
 	      "Times the agent re-connected to the module and re-fed it",
 	      a->module_reconnects);
+	gauge(f, "vmmerged_ksm_tuning", "gauge",
+	      "1 if the agent tunes ksmd's rate", s->ksm.active);
+	if (s->ksm.active) {
+		gauge(f, "vmmerged_ksm_pages_to_scan", "gauge",
+		      "pages_to_scan the agent last set", s->ksm.rate.pages_to_scan);
+		header(f, "vmmerged_ksm_sleep_seconds", "gauge",
+		       "sleep_millisecs the agent last set, in seconds");
+		fprintf(f, "vmmerged_ksm_sleep_seconds %u.%03u\n",
+			s->ksm.rate.sleep_ms / 1000, s->ksm.rate.sleep_ms % 1000);
+		gauge(f, "vmmerged_ksm_rate_changes_total", "counter",
+		      "Changes the agent made to ksmd's rate", s->ksm.changes);
+		gauge(f, "vmmerged_ksm_remaining_bytes", "gauge",
+		      "Estimated mergeable guest RAM not merged yet",
+		      s->ksm.remaining * s->page_size);
+	}
 	header(f, "vmmerged_start_time_seconds", "gauge",
 	       "When the agent started, seconds since the epoch");
 	fprintf(f, "vmmerged_start_time_seconds %.3f\n", a->start_time);
@@ -228,4 +366,7 @@ void metrics_format(FILE *f, const struct metrics_snapshot *s)
 	group_figures(f, s);
 	vm_figures(f, s);
 	vm_states(f, s);
+	vm_estimates(f, s);
+	stack_estimates(f, s);
+	hint_figures(f, s);
 }

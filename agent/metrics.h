@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 
+#include "ksmtune.h"
 #include "nl.h"
 
 struct agent_health {
@@ -34,7 +35,10 @@ struct metrics_snapshot {
 	size_t nr_groups;
 	struct vmm_vm *vms;
 	size_t nr_vms;
+	struct vmm_hint *hints;		/* one per stack that has an answer */
+	size_t nr_hints;
 	struct agent_health health;
+	struct ksm_tuning ksm;
 	long page_size;
 };
 

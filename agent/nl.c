@@ -36,6 +36,7 @@ struct vnl {
 	char extack[256];
 	void (*event_fn)(const struct vmm_event *ev, void *arg);
 	void *event_arg;
+	void (*watch_fn)(int up, void *arg);
 };
 
 /* The errno behind a libnl error code, for local failures. */
@@ -358,6 +359,75 @@ int vnl_get_vm(struct vnl *v, uint64_t id, struct vmm_vm *vm)
 	return finish_do(v, msg, start, item_vm, vm);
 }
 
+static int item_hint(struct nlmsghdr *nlh, void *item)
+{
+	return vmm_parse_hint(nlh, item);
+}
+
+static int item_sketch(struct nlmsghdr *nlh, void *item)
+{
+	struct vmm_sketch *s = item;
+
+	free(s->fp);
+	return vmm_parse_sketch(nlh, s);
+}
+
+static int put_sketch(struct nl_msg *msg, const struct vmm_sketch *s)
+{
+	if (nla_put(msg, VMMERGE_A_HINT_SKETCH, s->nr * sizeof(uint64_t),
+		    s->fp) < 0)
+		return -EMSGSIZE;
+	if (s->pages &&
+	    nla_put_u64(msg, VMMERGE_A_HINT_PAGES, s->pages) < 0)
+		return -EMSGSIZE;
+	if (s->zero_pages &&
+	    nla_put_u64(msg, VMMERGE_A_HINT_ZERO_PAGES, s->zero_pages) < 0)
+		return -EMSGSIZE;
+	return 0;
+}
+
+int vnl_get_hint(struct vnl *v, const char *group, const char *domain,
+		 const struct vmm_sketch *sketch, struct vmm_hint *h)
+{
+	struct nlattr *start;
+	struct nl_msg *msg = request(v, VMMERGE_CMD_GET_HINT, NLM_F_ACK,
+				     VMMERGE_A_HINT, &start);
+
+	if (!msg)
+		return -ENOMEM;
+	memset(h, 0, sizeof(*h));
+	if ((group && nla_put_string(msg, VMMERGE_A_HINT_GROUP, group) < 0) ||
+	    (domain && nla_put_string(msg, VMMERGE_A_HINT_DOMAIN, domain) < 0) ||
+	    (sketch && put_sketch(msg, sketch))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return finish_do(v, msg, start, item_hint, h);
+}
+
+int vnl_get_sketch(struct vnl *v, const char *group, struct vmm_sketch *s)
+{
+	struct nlattr *start;
+	struct nl_msg *msg = request(v, VMMERGE_CMD_GET_SKETCH, NLM_F_ACK,
+				     VMMERGE_A_HINT, &start);
+	int err;
+
+	if (!msg)
+		return -ENOMEM;
+	memset(s, 0, sizeof(*s));
+	if (nla_put_string(msg, VMMERGE_A_HINT_GROUP, group) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	err = finish_do(v, msg, start, item_sketch, s);
+	if (err) {
+		free(s->fp);
+		s->fp = NULL;
+		s->nr = 0;
+	}
+	return err;
+}
+
 /* A domain request: name, and flags unless @flags is negative. */
 static int domain_cmd(struct vnl *v, uint8_t cmd, const char *name,
 		      long long flags)
@@ -535,6 +605,79 @@ int vnl_read_events(struct vnl *v,
 	int err;
 
 	v->event_fn = fn;
+	v->event_arg = arg;
+	do {
+		err = nl_recvmsgs_default(v->sk);
+	} while (err > 0);
+	if (err == -NLE_AGAIN || err == 0)
+		return 0;
+	return -nlerr_errno(err);
+}
+
+/* Controller notifications: NEWFAMILY / DELFAMILY naming our family. */
+static int on_ctrl(struct nl_msg *msg, void *arg)
+{
+	static struct nla_policy policy[CTRL_ATTR_MAX + 1] = {
+		[CTRL_ATTR_FAMILY_NAME] = { .type = NLA_STRING },
+	};
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct nlattr *tb[CTRL_ATTR_MAX + 1];
+	struct genlmsghdr *gh;
+	struct vnl *v = arg;
+
+	if (nlh->nlmsg_type != GENL_ID_CTRL || !v->watch_fn ||
+	    !genlmsg_valid_hdr(nlh, 0))
+		return NL_SKIP;
+	gh = nlmsg_data(nlh);
+	if (gh->cmd != CTRL_CMD_NEWFAMILY && gh->cmd != CTRL_CMD_DELFAMILY)
+		return NL_SKIP;
+	if (genlmsg_parse(nlh, 0, tb, CTRL_ATTR_MAX, policy) < 0 ||
+	    !tb[CTRL_ATTR_FAMILY_NAME] ||
+	    strcmp(nla_get_string(tb[CTRL_ATTR_FAMILY_NAME]),
+		   VMMERGE_GENL_NAME))
+		return NL_SKIP;
+	v->watch_fn(gh->cmd == CTRL_CMD_NEWFAMILY, v->event_arg);
+	return NL_OK;
+}
+
+int vnl_watch_open(struct vnl **out)
+{
+	struct vnl *v = calloc(1, sizeof(*v));
+	int err = -ENOMEM, grp;
+
+	*out = NULL;
+	if (!v || !(v->sk = nl_socket_alloc()))
+		goto err_free;
+	err = genl_connect(v->sk);
+	if (err < 0)
+		goto err_nl;
+	grp = genl_ctrl_resolve_grp(v->sk, "nlctrl", "notify");
+	err = grp < 0 ? grp : nl_socket_add_membership(v->sk, grp);
+	if (err < 0)
+		goto err_nl;
+	nl_socket_disable_seq_check(v->sk);
+	if (nl_socket_modify_cb(v->sk, NL_CB_VALID, NL_CB_CUSTOM, on_ctrl, v)) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+	err = nl_socket_set_nonblocking(v->sk);
+	if (err < 0)
+		goto err_nl;
+	*out = v;
+	return 0;
+
+err_nl:
+	err = -nlerr_errno(err);
+err_free:
+	vnl_close(v);
+	return err;
+}
+
+int vnl_watch_read(struct vnl *v, void (*fn)(int up, void *arg), void *arg)
+{
+	int err;
+
+	v->watch_fn = fn;
 	v->event_arg = arg;
 	do {
 		err = nl_recvmsgs_default(v->sk);

@@ -6,6 +6,7 @@
  * one plain struct out.  Pure functions over libnl's attribute helpers.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/genetlink.h>
 #include <netlink/attr.h>
@@ -19,6 +20,36 @@ static struct nla_policy top_policy[VMMERGE_A_MAX + 1] = {
 	[VMMERGE_A_GROUP] = { .type = NLA_NESTED },
 	[VMMERGE_A_VM] = { .type = NLA_NESTED },
 	[VMMERGE_A_HOST] = { .type = NLA_NESTED },
+	[VMMERGE_A_HINT] = { .type = NLA_NESTED },
+};
+
+static struct nla_policy estimate_policy[VMMERGE_A_ESTIMATE_MAX + 1] = {
+	[VMMERGE_A_ESTIMATE_SAMPLES] = { .type = NLA_U64 },
+	[VMMERGE_A_ESTIMATE_PRESENT] = { .type = NLA_U64 },
+	[VMMERGE_A_ESTIMATE_ZERO] = { .type = NLA_U64 },
+	[VMMERGE_A_ESTIMATE_DUP_VM] = { .type = NLA_U64 },
+	[VMMERGE_A_ESTIMATE_DUP_GROUP] = { .type = NLA_U64 },
+	[VMMERGE_A_ESTIMATE_DUP_DOMAIN] = { .type = NLA_U64 },
+	[VMMERGE_A_ESTIMATE_YIELD_PERMILLE] = { .type = NLA_U32 },
+	[VMMERGE_A_ESTIMATE_PAGES] = { .type = NLA_U64 },
+};
+
+static struct nla_policy hint_policy[VMMERGE_A_HINT_MAX + 1] = {
+	[VMMERGE_A_HINT_GROUP] = { .type = NLA_STRING },
+	[VMMERGE_A_HINT_DOMAIN] = { .type = NLA_STRING },
+	[VMMERGE_A_HINT_SKETCH] = { .type = NLA_UNSPEC },
+	[VMMERGE_A_HINT_PAGES] = { .type = NLA_U64 },
+	[VMMERGE_A_HINT_ZERO_PAGES] = { .type = NLA_U64 },
+	[VMMERGE_A_HINT_SCOPES] = { .type = NLA_NESTED },
+};
+
+static struct nla_policy scope_policy[VMMERGE_A_SCOPE_MAX + 1] = {
+	[VMMERGE_A_SCOPE_NODE] = { .type = NLA_U32 },
+	[VMMERGE_A_SCOPE_MATCHED] = { .type = NLA_U32 },
+	[VMMERGE_A_SCOPE_PERMILLE] = { .type = NLA_U32 },
+	[VMMERGE_A_SCOPE_PAGES] = { .type = NLA_U64 },
+	[VMMERGE_A_SCOPE_ALLOWED] = { .type = NLA_U8 },
+	[VMMERGE_A_SCOPE_REASON] = { .type = NLA_STRING },
 };
 
 static struct nla_policy stats_policy[VMMERGE_A_STATS_MAX + 1] = {
@@ -33,12 +64,14 @@ static struct nla_policy domain_policy[VMMERGE_A_DOMAIN_MAX + 1] = {
 	[VMMERGE_A_DOMAIN_NAME] = { .type = NLA_STRING },
 	[VMMERGE_A_DOMAIN_FLAGS] = { .type = NLA_U32 },
 	[VMMERGE_A_DOMAIN_STATS] = { .type = NLA_NESTED },
+	[VMMERGE_A_DOMAIN_ESTIMATE] = { .type = NLA_NESTED },
 };
 
 static struct nla_policy group_policy[VMMERGE_A_GROUP_MAX + 1] = {
 	[VMMERGE_A_GROUP_NAME] = { .type = NLA_STRING },
 	[VMMERGE_A_GROUP_DOMAIN] = { .type = NLA_STRING },
 	[VMMERGE_A_GROUP_STATS] = { .type = NLA_NESTED },
+	[VMMERGE_A_GROUP_ESTIMATE] = { .type = NLA_NESTED },
 };
 
 static struct nla_policy vm_policy[VMMERGE_A_VM_MAX + 1] = {
@@ -52,6 +85,7 @@ static struct nla_policy vm_policy[VMMERGE_A_VM_MAX + 1] = {
 	[VMMERGE_A_VM_REASON] = { .type = NLA_STRING },
 	[VMMERGE_A_VM_NODE] = { .type = NLA_U32 },
 	[VMMERGE_A_VM_STATS] = { .type = NLA_NESTED },
+	[VMMERGE_A_VM_ESTIMATE] = { .type = NLA_NESTED },
 };
 
 static struct nla_policy region_policy[VMMERGE_A_REGION_MAX + 1] = {
@@ -66,6 +100,7 @@ static struct nla_policy host_policy[VMMERGE_A_HOST_MAX + 1] = {
 	[VMMERGE_A_HOST_NR_VMS] = { .type = NLA_U32 },
 	[VMMERGE_A_HOST_NR_ENROLLED] = { .type = NLA_U32 },
 	[VMMERGE_A_HOST_STATS] = { .type = NLA_NESTED },
+	[VMMERGE_A_HOST_ESTIMATE] = { .type = NLA_NESTED },
 	[VMMERGE_A_HOST_KSM_PAGES_SHARED] = { .type = NLA_U64 },
 	[VMMERGE_A_HOST_KSM_PAGES_SHARING] = { .type = NLA_U64 },
 	[VMMERGE_A_HOST_KSM_PAGES_UNSHARED] = { .type = NLA_U64 },
@@ -118,6 +153,36 @@ static int parse_stats(struct nlattr *nest, struct vmm_stats *s)
 	return 0;
 }
 
+static int parse_estimate(struct nlattr *nest, struct vmm_estimate *e)
+{
+	struct nlattr *tb[VMMERGE_A_ESTIMATE_MAX + 1];
+
+	memset(e, 0, sizeof(*e));
+	if (!nest)
+		return 0;
+	if (nla_parse_nested(tb, VMMERGE_A_ESTIMATE_MAX, nest,
+			     estimate_policy) < 0)
+		return -EINVAL;
+	e->samples = get_u64(tb[VMMERGE_A_ESTIMATE_SAMPLES]);
+	e->present = get_u64(tb[VMMERGE_A_ESTIMATE_PRESENT]);
+	e->zero = get_u64(tb[VMMERGE_A_ESTIMATE_ZERO]);
+	e->dup_vm = get_u64(tb[VMMERGE_A_ESTIMATE_DUP_VM]);
+	e->dup_group = get_u64(tb[VMMERGE_A_ESTIMATE_DUP_GROUP]);
+	e->dup_domain = get_u64(tb[VMMERGE_A_ESTIMATE_DUP_DOMAIN]);
+	e->yield_permille = get_u32(tb[VMMERGE_A_ESTIMATE_YIELD_PERMILLE]);
+	e->pages = get_u64(tb[VMMERGE_A_ESTIMATE_PAGES]);
+	return 0;
+}
+
+/* Stats and estimate nests of one object. */
+static int parse_figures(struct nlattr *stats, struct vmm_stats *s,
+			 struct nlattr *est, struct vmm_estimate *e)
+{
+	int err = parse_stats(stats, s);
+
+	return err ? err : parse_estimate(est, e);
+}
+
 int vmm_parse_host(struct nlmsghdr *nlh, struct vmm_host *h)
 {
 	struct nlattr *tb[VMMERGE_A_HOST_MAX + 1];
@@ -138,7 +203,8 @@ int vmm_parse_host(struct nlmsghdr *nlh, struct vmm_host *h)
 	h->ksm_full_scans = get_u64(tb[VMMERGE_A_HOST_KSM_FULL_SCANS]);
 	h->ksm_merge_across_nodes =
 		get_u32(tb[VMMERGE_A_HOST_KSM_MERGE_ACROSS_NODES]);
-	return parse_stats(tb[VMMERGE_A_HOST_STATS], &h->stats);
+	return parse_figures(tb[VMMERGE_A_HOST_STATS], &h->stats,
+			     tb[VMMERGE_A_HOST_ESTIMATE], &h->est);
 }
 
 int vmm_parse_domain(struct nlmsghdr *nlh, struct vmm_domain *d)
@@ -153,7 +219,8 @@ int vmm_parse_domain(struct nlmsghdr *nlh, struct vmm_domain *d)
 		return -EINVAL;
 	get_str(d->name, sizeof(d->name), tb[VMMERGE_A_DOMAIN_NAME]);
 	d->flags = get_u32(tb[VMMERGE_A_DOMAIN_FLAGS]);
-	return parse_stats(tb[VMMERGE_A_DOMAIN_STATS], &d->stats);
+	return parse_figures(tb[VMMERGE_A_DOMAIN_STATS], &d->stats,
+			     tb[VMMERGE_A_DOMAIN_ESTIMATE], &d->est);
 }
 
 int vmm_parse_group(struct nlmsghdr *nlh, struct vmm_group *g)
@@ -168,7 +235,8 @@ int vmm_parse_group(struct nlmsghdr *nlh, struct vmm_group *g)
 		return -EINVAL;
 	get_str(g->name, sizeof(g->name), tb[VMMERGE_A_GROUP_NAME]);
 	get_str(g->domain, sizeof(g->domain), tb[VMMERGE_A_GROUP_DOMAIN]);
-	return parse_stats(tb[VMMERGE_A_GROUP_STATS], &g->stats);
+	return parse_figures(tb[VMMERGE_A_GROUP_STATS], &g->stats,
+			     tb[VMMERGE_A_GROUP_ESTIMATE], &g->est);
 }
 
 static int parse_regions(struct nlattr *nest, struct vmm_vm *vm)
@@ -216,7 +284,8 @@ static int parse_vm_nest(struct nlattr *nest, struct vmm_vm *vm)
 	err = parse_regions(tb[VMMERGE_A_VM_REGIONS], vm);
 	if (err)
 		return err;
-	return parse_stats(tb[VMMERGE_A_VM_STATS], &vm->stats);
+	return parse_figures(tb[VMMERGE_A_VM_STATS], &vm->stats,
+			     tb[VMMERGE_A_VM_ESTIMATE], &vm->est);
 }
 
 int vmm_parse_vm(struct nlmsghdr *nlh, struct vmm_vm *vm)
@@ -237,6 +306,82 @@ int vmm_parse_event(struct nlmsghdr *nlh, struct vmm_event *ev)
 		return -EINVAL;
 	ev->cmd = gh->cmd;
 	return vmm_parse_vm(nlh, &ev->vm);
+}
+
+static int parse_scope(struct nlattr *nest, struct vmm_scope *s)
+{
+	struct nlattr *tb[VMMERGE_A_SCOPE_MAX + 1];
+
+	memset(s, 0, sizeof(*s));
+	if (nla_parse_nested(tb, VMMERGE_A_SCOPE_MAX, nest, scope_policy) < 0 ||
+	    !tb[VMMERGE_A_SCOPE_NODE])
+		return -EINVAL;
+	s->node = get_u32(tb[VMMERGE_A_SCOPE_NODE]);
+	s->matched = get_u32(tb[VMMERGE_A_SCOPE_MATCHED]);
+	s->permille = get_u32(tb[VMMERGE_A_SCOPE_PERMILLE]);
+	s->pages = get_u64(tb[VMMERGE_A_SCOPE_PAGES]);
+	s->allowed = tb[VMMERGE_A_SCOPE_ALLOWED] ?
+		nla_get_u8(tb[VMMERGE_A_SCOPE_ALLOWED]) : 0;
+	get_str(s->reason, sizeof(s->reason), tb[VMMERGE_A_SCOPE_REASON]);
+	return 0;
+}
+
+/* The hint nest of @nlh parsed into @tb; NULL if missing or malformed. */
+static int hint_nest(struct nlmsghdr *nlh, struct nlattr **tb)
+{
+	struct nlattr *nest = top_nest(nlh, VMMERGE_A_HINT);
+
+	if (!nest ||
+	    nla_parse_nested(tb, VMMERGE_A_HINT_MAX, nest, hint_policy) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+int vmm_parse_hint(struct nlmsghdr *nlh, struct vmm_hint *h)
+{
+	struct nlattr *tb[VMMERGE_A_HINT_MAX + 1];
+	struct nlattr *a;
+	int rem, err;
+
+	memset(h, 0, sizeof(*h));
+	if (hint_nest(nlh, tb) || !tb[VMMERGE_A_HINT_SCOPES])
+		return -EINVAL;
+	get_str(h->group, sizeof(h->group), tb[VMMERGE_A_HINT_GROUP]);
+	get_str(h->domain, sizeof(h->domain), tb[VMMERGE_A_HINT_DOMAIN]);
+	nla_for_each_nested(a, tb[VMMERGE_A_HINT_SCOPES], rem) {
+		if (h->nr_scopes == VMM_MAX_SCOPES)
+			return -E2BIG;
+		err = parse_scope(a, &h->scopes[h->nr_scopes]);
+		if (err)
+			return err;
+		h->nr_scopes++;
+	}
+	return 0;
+}
+
+int vmm_parse_sketch(struct nlmsghdr *nlh, struct vmm_sketch *s)
+{
+	struct nlattr *tb[VMMERGE_A_HINT_MAX + 1];
+	struct nlattr *sk;
+	int len;
+
+	memset(s, 0, sizeof(*s));
+	if (hint_nest(nlh, tb) || !(sk = tb[VMMERGE_A_HINT_SKETCH]))
+		return -EINVAL;
+	len = nla_len(sk);
+	if (len <= 0 || len % sizeof(uint64_t) ||
+	    len / sizeof(uint64_t) > VMMERGE_SKETCH_MAX)
+		return -EINVAL;
+	s->fp = malloc(len);
+	if (!s->fp)
+		return -ENOMEM;
+	memcpy(s->fp, nla_data(sk), len);
+	s->nr = len / sizeof(uint64_t);
+	get_str(s->group, sizeof(s->group), tb[VMMERGE_A_HINT_GROUP]);
+	get_str(s->domain, sizeof(s->domain), tb[VMMERGE_A_HINT_DOMAIN]);
+	s->pages = get_u64(tb[VMMERGE_A_HINT_PAGES]);
+	s->zero_pages = get_u64(tb[VMMERGE_A_HINT_ZERO_PAGES]);
+	return 0;
 }
 
 /*

@@ -18,6 +18,10 @@ void print_host(FILE *f, const struct vmm_host *h)
 		ctl_size(b, sizeof(b), h->stats.merged),
 		ctl_size(c, sizeof(c), h->stats.saved),
 		ctl_size(d, sizeof(d), h->stats.zero));
+	fprintf(f, "  estimate: %llu of %llu pages sampled, yield %u.%u%%\n",
+		(unsigned long long)h->est.samples,
+		(unsigned long long)h->est.pages,
+		h->est.yield_permille / 10, h->est.yield_permille % 10);
 	fprintf(f, "ksm: pages_shared %llu  pages_sharing %llu  "
 		"pages_unshared %llu  full_scans %llu  merge_across_nodes %u\n",
 		(unsigned long long)h->ksm_pages_shared,
@@ -39,6 +43,7 @@ static struct json_object *json_host(const struct vmm_host *h)
 	json_object_object_add(o, "enrolled",
 			       json_object_new_int(h->nr_enrolled));
 	json_object_object_add(o, "stats", ctl_json_stats(&h->stats));
+	json_object_object_add(o, "estimate", ctl_json_estimate(&h->est));
 	json_object_object_add(k, "pages_shared",
 			       json_object_new_int64(h->ksm_pages_shared));
 	json_object_object_add(k, "pages_sharing",

@@ -228,6 +228,25 @@ void sync_event(const struct vmm_event *ev, void *arg)
 		 ev->vm.reason[0] ? ": " : "", ev->vm.reason);
 }
 
+/* The controller saw the module come or go: act now, not at the next try. */
+void sync_family(int up, void *arg)
+{
+	struct agent *a = arg;
+
+	if (!up) {
+		log_warn("the vmmerge module was unloaded");
+		sync_disconnect(a);
+		a->retry_ticks = a->backoff_ticks = 0;
+		return;
+	}
+	log_info("the vmmerge module was loaded; feeding it");
+	if (a->nl)
+		sync_disconnect(a);
+	a->retry_ticks = a->backoff_ticks = 0;
+	a->told_module_missing = false;
+	sync_tick(a);
+}
+
 struct scan {
 	struct agent *a;
 	struct vmm_vm *vms;
@@ -261,7 +280,8 @@ int sync_reconcile(struct agent *a)
 			sync_disconnect(a);
 		return err;
 	}
-	err = proc_scan(&a->cfg, scan_one, &s);
+	if (a->cfg.sources & CFG_SRC_PROC)
+		err = proc_scan(&a->cfg, scan_one, &s);
 	free(s.vms);
 	retry_pending(a);
 	return err;

@@ -13,14 +13,15 @@ void print_vms_table(FILE *f, struct vmm_vm *vms, size_t nr)
 {
 	static const char *const hdr[] = {
 		">ID", "NAME", ">PID", "STACK", "DOMAIN", "STATE", ">NODE",
-		">RESIDENT", ">MERGED", ">SAVED", ">ZERO", "REASON"
+		">RESIDENT", ">MERGED", ">SAVED", ">ZERO", ">YIELD", "REASON"
 	};
-	struct table *t = table_new(12, hdr);
+	struct table *t = table_new(13, hdr);
 	size_t i;
 
 	for (i = 0; i < nr; i++) {
 		const struct vmm_vm *vm = &vms[i];
 		char id[24], pid[16], node[16], r[32], m[32], s[32], z[32];
+		char y[16];
 
 		snprintf(id, sizeof(id), "%" PRIu64, vm->id);
 		snprintf(pid, sizeof(pid), "%u", vm->pid);
@@ -30,7 +31,8 @@ void print_vms_table(FILE *f, struct vmm_vm *vms, size_t nr)
 			  ctl_size(r, sizeof(r), vm->stats.resident),
 			  ctl_size(m, sizeof(m), vm->stats.merged),
 			  ctl_size(s, sizeof(s), vm->stats.saved),
-			  ctl_size(z, sizeof(z), vm->stats.zero), vm->reason);
+			  ctl_size(z, sizeof(z), vm->stats.zero),
+			  ctl_yield(y, sizeof(y), &vm->est), vm->reason);
 	}
 	table_print(t, f);
 	table_free(t);
@@ -62,6 +64,7 @@ struct json_object *json_vm(const struct vmm_vm *vm)
 	}
 	json_object_object_add(o, "regions", regions);
 	json_object_object_add(o, "stats", ctl_json_stats(&vm->stats));
+	json_object_object_add(o, "estimate", ctl_json_estimate(&vm->est));
 	return o;
 }
 

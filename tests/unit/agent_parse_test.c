@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/genetlink.h>
 #include <netlink/attr.h>
@@ -237,7 +238,127 @@ static void test_extack(void)
 	nlmsg_free(msg);
 }
 
+static void put_estimate(struct nl_msg *msg, int type, uint64_t base)
+{
+	struct nlattr *e = nla_nest_start(msg, type);
+
+	nla_put_u64(msg, VMMERGE_A_ESTIMATE_SAMPLES, base + 1);
+	nla_put_u64(msg, VMMERGE_A_ESTIMATE_PRESENT, base + 2);
+	nla_put_u64(msg, VMMERGE_A_ESTIMATE_ZERO, base + 3);
+	nla_put_u64(msg, VMMERGE_A_ESTIMATE_DUP_VM, base + 4);
+	nla_put_u64(msg, VMMERGE_A_ESTIMATE_DUP_GROUP, base + 5);
+	nla_put_u64(msg, VMMERGE_A_ESTIMATE_DUP_DOMAIN, base + 6);
+	nla_put_u32(msg, VMMERGE_A_ESTIMATE_YIELD_PERMILLE, 412);
+	nla_put_u64(msg, VMMERGE_A_ESTIMATE_PAGES, base + 8);
+	nla_nest_end(msg, e);
+}
+
+static void test_estimates(void)
+{
+	struct nl_msg *msg = new_msg(VMMERGE_CMD_GET_GROUP);
+	struct nlattr *n = nla_nest_start(msg, VMMERGE_A_GROUP);
+	struct vmm_group g;
+	struct vmm_vm vm;
+
+	nla_put_string(msg, VMMERGE_A_GROUP_NAME, "node20");
+	put_estimate(msg, VMMERGE_A_GROUP_ESTIMATE, 20);
+	nla_nest_end(msg, n);
+	CHECK(vmm_parse_group(nlmsg_hdr(msg), &g) == 0);
+	CHECK(g.est.samples == 21 && g.est.present == 22 && g.est.zero == 23);
+	CHECK(g.est.dup_vm == 24 && g.est.dup_group == 25);
+	CHECK(g.est.dup_domain == 26 && g.est.yield_permille == 412);
+	CHECK(g.est.pages == 28);
+	nlmsg_free(msg);
+
+	msg = new_msg(VMMERGE_CMD_GET_VM);
+	n = nla_nest_start(msg, VMMERGE_A_VM);
+	nla_put_u64(msg, VMMERGE_A_VM_ID, 9);
+	put_estimate(msg, VMMERGE_A_VM_ESTIMATE, 0);
+	nla_nest_end(msg, n);
+	CHECK(vmm_parse_vm(nlmsg_hdr(msg), &vm) == 0);
+	CHECK(vm.est.samples == 1 && vm.est.pages == 8);
+	nlmsg_free(msg);
+
+	/* A malformed estimate (u32 where a u64 belongs) is refused. */
+	msg = new_msg(VMMERGE_CMD_GET_VM);
+	n = nla_nest_start(msg, VMMERGE_A_VM);
+	nla_put_u64(msg, VMMERGE_A_VM_ID, 9);
+	{
+		struct nlattr *e = nla_nest_start(msg, VMMERGE_A_VM_ESTIMATE);
+
+		nla_put_u32(msg, VMMERGE_A_ESTIMATE_SAMPLES, 1);
+		nla_nest_end(msg, e);
+	}
+	nla_nest_end(msg, n);
+	CHECK(vmm_parse_vm(nlmsg_hdr(msg), &vm) == -EINVAL);
+	nlmsg_free(msg);
+}
+
+static void put_scope(struct nl_msg *msg, int i, uint32_t node,
+		      uint32_t permille, uint8_t allowed)
+{
+	struct nlattr *s = nla_nest_start(msg, i);
+
+	nla_put_u32(msg, VMMERGE_A_SCOPE_NODE, node);
+	nla_put_u32(msg, VMMERGE_A_SCOPE_MATCHED, permille / 2);
+	nla_put_u32(msg, VMMERGE_A_SCOPE_PERMILLE, permille);
+	nla_put_u64(msg, VMMERGE_A_SCOPE_PAGES, permille * 10);
+	nla_put_u8(msg, VMMERGE_A_SCOPE_ALLOWED, allowed);
+	nla_put_string(msg, VMMERGE_A_SCOPE_REASON, allowed ? "" : "held");
+	nla_nest_end(msg, s);
+}
+
+static void test_hint_sketch(void)
+{
+	static const uint64_t fp[3] = { 16, 17, 99 };
+	struct nl_msg *msg = new_msg(VMMERGE_CMD_GET_HINT);
+	struct nlattr *n = nla_nest_start(msg, VMMERGE_A_HINT), *sc;
+	struct vmm_sketch sk;
+	struct vmm_hint h;
+
+	nla_put_string(msg, VMMERGE_A_HINT_GROUP, "python3.11");
+	nla_put_string(msg, VMMERGE_A_HINT_DOMAIN, "tenant-a");
+	sc = nla_nest_start(msg, VMMERGE_A_HINT_SCOPES);
+	put_scope(msg, 0, 1, 900, 1);
+	put_scope(msg, 1, VMMERGE_HINT_HOST, 500, 0);
+	nla_nest_end(msg, sc);
+	nla_nest_end(msg, n);
+	CHECK(vmm_parse_hint(nlmsg_hdr(msg), &h) == 0);
+	CHECK(!strcmp(h.group, "python3.11") && !strcmp(h.domain, "tenant-a"));
+	CHECK(h.nr_scopes == 2 && h.scopes[0].node == 1);
+	CHECK(h.scopes[0].permille == 900 && h.scopes[0].pages == 9000);
+	CHECK(h.scopes[0].allowed == 1 && h.scopes[1].allowed == 0);
+	CHECK(h.scopes[1].node == VMMERGE_HINT_HOST);
+	CHECK(!strcmp(h.scopes[1].reason, "held"));
+	/* No sketch in a hint reply: not a sketch. */
+	CHECK(vmm_parse_sketch(nlmsg_hdr(msg), &sk) == -EINVAL);
+	nlmsg_free(msg);
+
+	msg = new_msg(VMMERGE_CMD_GET_SKETCH);
+	n = nla_nest_start(msg, VMMERGE_A_HINT);
+	nla_put_string(msg, VMMERGE_A_HINT_GROUP, "python3.11");
+	nla_put(msg, VMMERGE_A_HINT_SKETCH, sizeof(fp), fp);
+	nla_put_u64(msg, VMMERGE_A_HINT_PAGES, 1000);
+	nla_nest_end(msg, n);
+	CHECK(vmm_parse_sketch(nlmsg_hdr(msg), &sk) == 0);
+	CHECK(sk.nr == 3 && sk.fp[2] == 99 && sk.pages == 1000);
+	free(sk.fp);
+	/* A hint reply needs its scopes. */
+	CHECK(vmm_parse_hint(nlmsg_hdr(msg), &h) == -EINVAL);
+	nlmsg_free(msg);
+
+	/* A sketch whose size is not a multiple of 8 is refused. */
+	msg = new_msg(VMMERGE_CMD_GET_SKETCH);
+	n = nla_nest_start(msg, VMMERGE_A_HINT);
+	nla_put(msg, VMMERGE_A_HINT_SKETCH, 7, fp);
+	nla_nest_end(msg, n);
+	CHECK(vmm_parse_sketch(nlmsg_hdr(msg), &sk) == -EINVAL);
+	nlmsg_free(msg);
+}
+
 static const struct unit_test tests[] = {
+	{ "estimates", test_estimates },
+	{ "hint and sketch", test_hint_sketch },
 	{ "host reply", test_host },
 	{ "domain and group replies", test_domain_group },
 	{ "vm reply with regions", test_vm },

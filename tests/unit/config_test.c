@@ -58,6 +58,7 @@ static void test_good(void)
 	CHECK(c.nr_rules == 3);
 	CHECK(c.rules[0].mem_mib == 256 && c.rules[0].line == 12);
 	CHECK(c.ksm.tune && c.ksm.pages_max == 8000 && c.ksm.pages_min == 100);
+	CHECK(c.sources == CFG_SRC_ALL);
 	config_free(&c);
 }
 
@@ -123,6 +124,10 @@ static void test_malformed(void)
 	    "bad.conf:3: exe given twice in [rule r]");
 	bad("[domain d]\nisolated = maybe\n",
 	    "bad.conf:2: isolated: expected yes or no, got 'maybe'");
+	bad("[agent]\nsources = proc,ebpf\n",
+	    "bad.conf:2: sources: expected proc, bpf or both, got 'proc,ebpf'");
+	bad("[agent]\nsources = ,\n",
+	    "bad.conf:2: sources: expected proc, bpf or both, got ','");
 	bad("[ksm]\npages_to_scan_min = 9000\n",
 	    "bad.conf:2: [ksm] a minimum exceeds its maximum");
 	bad("[ksm]\nsleep_ms_max = -3\n",
@@ -215,7 +220,23 @@ static void test_classify(void)
 	config_free(&c);
 }
 
+static void test_sources(void)
+{
+	struct config c;
+	char err[256];
+
+	CHECK(config_parse_string("[agent]\nsources = proc\n", "s.conf", &c,
+				  err, sizeof(err)) == 0);
+	CHECK(c.sources == CFG_SRC_PROC);
+	config_free(&c);
+	CHECK(config_parse_string("[agent]\nsources = bpf, proc\n", "s.conf",
+				  &c, err, sizeof(err)) == 0);
+	CHECK(c.sources == CFG_SRC_ALL);
+	config_free(&c);
+}
+
 static const struct unit_test tests[] = {
+	{ "discovery sources", test_sources },
 	{ "good config", test_good },
 	{ "defaults and IPv6 listen", test_defaults },
 	{ "malformed configs name file:line", test_malformed },

@@ -141,7 +141,61 @@ static void test_escape(void)
 	free(text);
 }
 
+/* Estimates, hints and the KSM tuner's gauges. */
+static void test_estimates_hints(void)
+{
+	struct metrics_snapshot s;
+	struct vmm_domain d;
+	struct vmm_group g;
+	struct vmm_hint h;
+	struct vmm_vm vm;
+	char *t;
+
+	snapshot(&s, &vm, &g, &d);
+	vm.est.yield_permille = 425;
+	vm.est.zero = 3;
+	vm.est.dup_domain = 2;
+	vm.est.samples = 77;
+	g.est.yield_permille = 1000;
+	memset(&h, 0, sizeof(h));
+	strcpy(h.group, "python3.11");
+	strcpy(h.domain, "default");
+	h.nr_scopes = 2;
+	h.scopes[0] = (struct vmm_scope){ .node = 1, .permille = 905,
+					  .pages = 10, .allowed = 1 };
+	h.scopes[1] = (struct vmm_scope){ .node = VMMERGE_HINT_HOST,
+					  .permille = 7, .pages = 1 };
+	s.hints = &h;
+	s.nr_hints = 1;
+	s.ksm = (struct ksm_tuning){ .active = 1, .rate = { 2000, 20 },
+				     .changes = 3, .remaining = 5 };
+	t = render(&s);
+	CHECK(strstr(t, "\nvmmerge_vm_yield_ratio{vm=") &&
+	      strstr(t, "domain=\"default\"} 0.425\n"));
+	CHECK(strstr(t, "} 20480\n"));	/* mergeable: 5 pages */
+	CHECK(strstr(t, "\nvmmerge_stack_yield_ratio{stack=\"python3.11\","
+		     "domain=\"default\"} 1.000\n"));
+	CHECK(strstr(t, "\nvmmerge_hint_share_ratio{stack=\"python3.11\","
+		     "domain=\"default\",scope=\"node1\"} 0.905\n"));
+	CHECK(strstr(t, "\nvmmerge_hint_shareable_bytes{stack=\"python3.11\","
+		     "domain=\"default\",scope=\"host\"} 4096\n"));
+	CHECK(strstr(t, "scope=\"host\"} 2\n"));	/* rank */
+	CHECK(strstr(t, "\nvmmerge_hint_allowed{stack=\"python3.11\","
+		     "domain=\"default\",scope=\"node1\"} 1\n"));
+	CHECK(strstr(t, "\nvmmerged_ksm_pages_to_scan 2000\n"));
+	CHECK(strstr(t, "\nvmmerged_ksm_sleep_seconds 0.020\n"));
+	CHECK(strstr(t, "\nvmmerged_ksm_remaining_bytes 20480\n"));
+	CHECK(strstr(t, "# TYPE vmmerged_ksm_rate_changes_total counter\n"));
+	free(t);
+	s.ksm.active = 0;
+	t = render(&s);
+	CHECK(strstr(t, "\nvmmerged_ksm_tuning 0\n") &&
+	      !strstr(t, "vmmerged_ksm_pages_to_scan"));
+	free(t);
+}
+
 static const struct unit_test tests[] = {
+	{ "estimates, hints, KSM tuner", test_estimates_hints },
 	{ "samples and labels", test_samples },
 	{ "module down", test_module_down },
 	{ "exposition shape", test_shape },

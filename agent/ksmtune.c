@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The vmmerge developers.
+ *
+ * The KSM tuner's decision (pure) and its sysfs writes.  See ksmtune.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ksmtune.h"
+
+static bool was_known(const uint64_t *known, size_t nr, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		if (known[i] == id)
+			return true;
+	return false;
+}
+
+/* Pages of @vm estimated mergeable that KSM has not merged yet. */
+static uint64_t vm_remaining(const struct vmm_vm *vm)
+{
+	uint64_t want = vm->est.zero + vm->est.dup_domain;
+	uint64_t done = vm->stats.merged + vm->stats.zero;
+
+	return want > done ? want - done : 0;
+}
+
+void ksm_input_from(const struct vmm_vm *vms, size_t nr, uint64_t **known,
+		    size_t *nr_known, struct ksm_input *in)
+{
+	uint64_t *now = calloc(nr ? nr : 1, sizeof(*now));
+	size_t i, n = 0;
+
+	memset(in, 0, sizeof(*in));
+	for (i = 0; i < nr; i++) {
+		const struct vmm_vm *vm = &vms[i];
+
+		if (vm->state == VMMERGE_VM_SAMPLING)
+			in->nr_sampling++;
+		if (vm->state != VMMERGE_VM_ENROLLED)
+			continue;
+		in->nr_enrolled++;
+		in->enrolled_pages += vm->est.pages;
+		in->remaining += vm_remaining(vm);
+		if (!was_known(*known, *nr_known, vm->id))
+			in->new_enrolled++;
+		if (now)
+			now[n++] = vm->id;
+	}
+	if (!now)
+		return;		/* keep the old list: arrivals seen later */
+	free(*known);
+	*known = now;
+	*nr_known = n;
+}
+
+static unsigned int permille(uint64_t part, uint64_t whole)
+{
+	if (!whole)
+		return 0;
+	return part >= whole ? 1000 : (unsigned int)(part * 1000 / whole);
+}
+
+int ksm_decide(const struct cfg_ksm *b, const struct ksm_input *in,
+	       const struct ksm_rate *cur, struct ksm_rate *out,
+	       char *reason, size_t len)
+{
+	unsigned int left = permille(in->remaining, in->enrolled_pages);
+	unsigned long long mib = in->remaining * 4096ULL >> 20;
+
+	if (!in->nr_enrolled && !in->nr_sampling) {
+		*out = (struct ksm_rate){ b->pages_min, b->sleep_ms_max };
+		snprintf(reason, len, "slow: no VM enrolled");
+	} else if (in->new_enrolled) {
+		*out = (struct ksm_rate){ b->pages_max, b->sleep_ms_min };
+		snprintf(reason, len, "fast: %u VM%s newly enrolled, ~%llu MiB "
+			 "to merge", in->new_enrolled,
+			 in->new_enrolled == 1 ? "" : "s", mib);
+	} else if (in->nr_sampling) {
+		*out = (struct ksm_rate){ b->pages_max, b->sleep_ms_min };
+		snprintf(reason, len, "fast: %u VM%s arriving (sampling)",
+			 in->nr_sampling, in->nr_sampling == 1 ? "" : "s");
+	} else if (left >= KSM_FAST_PERMILLE) {
+		*out = (struct ksm_rate){ b->pages_max, b->sleep_ms_min };
+		snprintf(reason, len, "fast: ~%llu MiB (%u.%u%% of enrolled "
+			 "RAM) left to merge", mib, left / 10, left % 10);
+	} else if (left >= KSM_SLOW_PERMILLE) {
+		*out = (struct ksm_rate){ (b->pages_min + b->pages_max) / 2,
+					  (b->sleep_ms_min + b->sleep_ms_max) / 2 };
+		snprintf(reason, len, "steady: ~%llu MiB (%u.%u%% of enrolled "
+			 "RAM) left to merge", mib, left / 10, left % 10);
+	} else {
+		*out = (struct ksm_rate){ b->pages_min, b->sleep_ms_max };
+		snprintf(reason, len, "slow: little left to gain, ~%llu MiB "
+			 "(%u.%u%% of enrolled RAM)", mib, left / 10, left % 10);
+	}
+	return out->pages_to_scan != cur->pages_to_scan ||
+		out->sleep_ms != cur->sleep_ms;
+}
+
+static int read_uint(const char *dir, const char *name, unsigned int *v)
+{
+	char path[256];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	ok = fscanf(f, "%u", v) == 1;
+	fclose(f);
+	return ok ? 0 : -EINVAL;
+}
+
+static int write_uint(const char *dir, const char *name, unsigned int v)
+{
+	char path[256];
+	FILE *f;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	if (fprintf(f, "%u\n", v) < 0)
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	return err;
+}
+
+int ksm_read(const char *dir, struct ksm_rate *r)
+{
+	int err = read_uint(dir, "pages_to_scan", &r->pages_to_scan);
+
+	return err ? err : read_uint(dir, "sleep_millisecs", &r->sleep_ms);
+}
+
+int ksm_write(const char *dir, const struct ksm_rate *r)
+{
+	int err = write_uint(dir, "pages_to_scan", r->pages_to_scan);
+
+	return err ? err : write_uint(dir, "sleep_millisecs", r->sleep_ms);
+}

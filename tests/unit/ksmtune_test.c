@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The vmmerge developers.
+ *
+ * Unit tests of agent/ksmtune.c: the tuner's inputs summed from the
+ * module's VMs (arrivals detected once), each decision level within the
+ * configured bounds, no change reported when nothing changes, and the
+ * sysfs read/write round trip on a scratch directory.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "agent_check.h"
+#include "ksmtune.h"
+
+static const struct cfg_ksm bounds = {
+	.tune = true, .pages_min = 100, .pages_max = 4000,
+	.sleep_ms_min = 10, .sleep_ms_max = 200,
+};
+
+static void vm(struct vmm_vm *v, uint64_t id, uint32_t state, uint64_t pages,
+	       uint64_t mergeable, uint64_t merged)
+{
+	memset(v, 0, sizeof(*v));
+	v->id = id;
+	v->state = state;
+	v->est.pages = pages;
+	v->est.zero = mergeable / 2;
+	v->est.dup_domain = mergeable - mergeable / 2;
+	v->stats.merged = merged;
+}
+
+static void test_input(void)
+{
+	struct vmm_vm vms[3];
+	uint64_t *known = NULL;
+	size_t nr_known = 0;
+	struct ksm_input in;
+
+	vm(&vms[0], 1, VMMERGE_VM_ENROLLED, 1000, 600, 100);
+	vm(&vms[1], 2, VMMERGE_VM_SAMPLING, 1000, 0, 0);
+	vm(&vms[2], 3, VMMERGE_VM_ENROLLED, 1000, 100, 300); /* ahead */
+	ksm_input_from(vms, 3, &known, &nr_known, &in);
+	CHECK(in.nr_enrolled == 2 && in.nr_sampling == 1);
+	CHECK(in.new_enrolled == 2 && nr_known == 2);
+	CHECK(in.enrolled_pages == 2000);
+	CHECK(in.remaining == 500);	/* 500 + 0: never negative */
+	/* Same VMs again: no arrival; vm 2 enrolled now: one arrival. */
+	ksm_input_from(vms, 3, &known, &nr_known, &in);
+	CHECK(in.new_enrolled == 0);
+	vms[1].state = VMMERGE_VM_ENROLLED;
+	ksm_input_from(vms, 3, &known, &nr_known, &in);
+	CHECK(in.new_enrolled == 1 && in.nr_sampling == 0);
+	ksm_input_from(NULL, 0, &known, &nr_known, &in);
+	CHECK(in.nr_enrolled == 0 && nr_known == 0);
+	free(known);
+}
+
+static int decide(const struct ksm_input *in, struct ksm_rate *out,
+		  char *why)
+{
+	struct ksm_rate cur = { 1234, 56 };
+
+	return ksm_decide(&bounds, in, &cur, out, why, 160);
+}
+
+static bool within(const struct ksm_rate *r)
+{
+	return r->pages_to_scan >= bounds.pages_min &&
+		r->pages_to_scan <= bounds.pages_max &&
+		r->sleep_ms >= bounds.sleep_ms_min &&
+		r->sleep_ms <= bounds.sleep_ms_max;
+}
+
+static void test_levels(void)
+{
+	struct ksm_input in = { 0 };
+	struct ksm_rate r;
+	char why[160];
+
+	CHECK(decide(&in, &r, why) == 1);
+	CHECK(r.pages_to_scan == 100 && r.sleep_ms == 200 && within(&r));
+	CHECK(strstr(why, "slow") && strstr(why, "no VM"));
+
+	in = (struct ksm_input){ .nr_enrolled = 2, .new_enrolled = 1,
+				 .enrolled_pages = 100000, .remaining = 100 };
+	decide(&in, &r, why);
+	CHECK(r.pages_to_scan == 4000 && r.sleep_ms == 10 && within(&r));
+	CHECK(strstr(why, "fast") && strstr(why, "1 VM newly enrolled"));
+
+	in = (struct ksm_input){ .nr_enrolled = 1, .nr_sampling = 3,
+				 .enrolled_pages = 100000 };
+	decide(&in, &r, why);
+	CHECK(r.pages_to_scan == 4000 && strstr(why, "3 VMs arriving"));
+
+	in = (struct ksm_input){ .nr_enrolled = 2, .enrolled_pages = 100000,
+				 .remaining = 8000 };
+	decide(&in, &r, why);
+	CHECK(r.pages_to_scan == 4000 && strstr(why, "8.0%"));
+
+	in.remaining = 7999;
+	decide(&in, &r, why);
+	CHECK(r.pages_to_scan == 2050 && r.sleep_ms == 105 && within(&r));
+	CHECK(strstr(why, "steady"));
+
+	in.remaining = 3000;
+	decide(&in, &r, why);
+	CHECK(strstr(why, "steady"));
+
+	in.remaining = 2999;
+	decide(&in, &r, why);
+	CHECK(r.pages_to_scan == 100 && r.sleep_ms == 200);
+	CHECK(strstr(why, "little left"));
+
+	/* More remaining than enrolled (estimates are estimates): fast. */
+	in.remaining = 500000;
+	decide(&in, &r, why);
+	CHECK(r.pages_to_scan == 4000 && strstr(why, "100.0%"));
+}
+
+static void test_no_change(void)
+{
+	struct ksm_input in = { .nr_enrolled = 1, .enrolled_pages = 1000 };
+	struct ksm_rate cur = { 100, 200 }, out;
+	char why[160];
+
+	CHECK(ksm_decide(&bounds, &in, &cur, &out, why, sizeof(why)) == 0);
+	CHECK(out.pages_to_scan == 100 && out.sleep_ms == 200);
+	/* A short reason buffer is cut, not overrun. */
+	CHECK(ksm_decide(&bounds, &in, &cur, &out, why, 8) == 0);
+	CHECK(strlen(why) == 7);
+}
+
+static void test_sysfs(void)
+{
+	char dir[] = "/tmp/ksmtune_test.XXXXXX";
+	struct ksm_rate w = { 321, 45 }, r = { 0, 0 };
+	char path[64];
+
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(ksm_read(dir, &r) < 0);		/* no files yet */
+	snprintf(path, sizeof(path), "%s/pages_to_scan", dir);
+	CHECK(ksm_write(dir, &w) == 0);
+	CHECK(ksm_read(dir, &r) == 0);
+	CHECK(r.pages_to_scan == 321 && r.sleep_ms == 45);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/sleep_millisecs", dir);
+	unlink(path);
+	rmdir(dir);
+	CHECK(ksm_write("/nonexistent/dir", &w) < 0);
+}
+
+int main(void)
+{
+	static const struct unit_test tests[] = {
+		{ "input-from-vms", test_input },
+		{ "decision-levels", test_levels },
+		{ "no-change", test_no_change },
+		{ "sysfs-round-trip", test_sysfs },
+	};
+
+	return RUN_TESTS("ksmtune_test", tests);
+}
