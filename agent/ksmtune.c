@@ -66,12 +66,50 @@ static unsigned int permille(uint64_t part, uint64_t whole)
 	return part >= whole ? 1000 : (unsigned int)(part * 1000 / whole);
 }
 
+enum ksm_level { KSM_LEVEL_OTHER, KSM_LEVEL_SLOW, KSM_LEVEL_STEADY, KSM_LEVEL_FAST };
+
+/* The level the current rate stands for, if it is one of ours. */
+static enum ksm_level ksm_level_of(const struct cfg_ksm *b,
+				   const struct ksm_rate *cur)
+{
+	if (cur->pages_to_scan == b->pages_max && cur->sleep_ms == b->sleep_ms_min)
+		return KSM_LEVEL_FAST;
+	if (cur->pages_to_scan == b->pages_min && cur->sleep_ms == b->sleep_ms_max)
+		return KSM_LEVEL_SLOW;
+	if (cur->pages_to_scan == (b->pages_min + b->pages_max) / 2 &&
+	    cur->sleep_ms == (b->sleep_ms_min + b->sleep_ms_max) / 2)
+		return KSM_LEVEL_STEADY;
+	return KSM_LEVEL_OTHER;
+}
+
+/*
+ * Thresholds as seen from the current level: leaving a level downwards
+ * needs the figure KSM_HYST_PERMILLE below its threshold, upwards above.
+ */
+static void ksm_thresholds(enum ksm_level level, unsigned int *fast,
+			   unsigned int *slow)
+{
+	*fast = KSM_FAST_PERMILLE;
+	*slow = KSM_SLOW_PERMILLE;
+	if (level == KSM_LEVEL_FAST)
+		*fast -= KSM_HYST_PERMILLE;
+	if (level == KSM_LEVEL_SLOW)
+		*slow += KSM_HYST_PERMILLE;
+	if (level == KSM_LEVEL_STEADY || level == KSM_LEVEL_FAST)
+		*slow -= KSM_HYST_PERMILLE;
+	if (level == KSM_LEVEL_STEADY)
+		*fast += KSM_HYST_PERMILLE;
+}
+
 int ksm_decide(const struct cfg_ksm *b, const struct ksm_input *in,
 	       const struct ksm_rate *cur, struct ksm_rate *out,
 	       char *reason, size_t len)
 {
 	unsigned int left = permille(in->remaining, in->enrolled_pages);
 	unsigned long long mib = in->remaining * 4096ULL >> 20;
+	unsigned int fast, slow;
+
+	ksm_thresholds(ksm_level_of(b, cur), &fast, &slow);
 
 	if (!in->nr_enrolled && !in->nr_sampling) {
 		*out = (struct ksm_rate){ b->pages_min, b->sleep_ms_max };
@@ -85,11 +123,11 @@ int ksm_decide(const struct cfg_ksm *b, const struct ksm_input *in,
 		*out = (struct ksm_rate){ b->pages_max, b->sleep_ms_min };
 		snprintf(reason, len, "fast: %u VM%s arriving (sampling)",
 			 in->nr_sampling, in->nr_sampling == 1 ? "" : "s");
-	} else if (left >= KSM_FAST_PERMILLE) {
+	} else if (left >= fast) {
 		*out = (struct ksm_rate){ b->pages_max, b->sleep_ms_min };
 		snprintf(reason, len, "fast: ~%llu MiB (%u.%u%% of enrolled "
 			 "RAM) left to merge", mib, left / 10, left % 10);
-	} else if (left >= KSM_SLOW_PERMILLE) {
+	} else if (left >= slow) {
 		*out = (struct ksm_rate){ (b->pages_min + b->pages_max) / 2,
 					  (b->sleep_ms_min + b->sleep_ms_max) / 2 };
 		snprintf(reason, len, "steady: ~%llu MiB (%u.%u%% of enrolled "

@@ -14,7 +14,9 @@
  *           gain: pages_to_scan_min, sleep_ms_max
  *
  * The thresholds leave room for the estimates' sampling error (a few
- * percent of present pages).  ksm_decide() is pure; ksm_apply() writes
+ * percent of present pages).  Once at a level, the tuner leaves it only
+ * when the figure is KSM_HYST_PERMILLE past the threshold, so estimates
+ * wobbling around a threshold do not flip the rate back and forth.  ksm_decide() is pure; ksm_apply() writes
  * sysfs.
  */
 #ifndef VMMERGE_KSMTUNE_H
@@ -28,6 +30,7 @@
 
 #define KSM_FAST_PERMILLE 80
 #define KSM_SLOW_PERMILLE 30
+#define KSM_HYST_PERMILLE 15
 #define KSM_SYSFS "/sys/kernel/mm/ksm"
 
 /* What the decision looks at, summed over the module's VMs. */

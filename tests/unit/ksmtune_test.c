@@ -120,6 +120,39 @@ static void test_levels(void)
 	CHECK(r.pages_to_scan == 4000 && strstr(why, "100.0%"));
 }
 
+/* Around a threshold the level holds until the figure is well past it. */
+static void test_hysteresis(void)
+{
+	struct ksm_input in = { .nr_enrolled = 2, .enrolled_pages = 100000 };
+	struct ksm_rate cur = { 4000, 10 }, out;	/* fast */
+	char why[160];
+	unsigned int changes = 0, i;
+	/* remaining per decision, in 0.1% steps: wobbling around 8% and 3% */
+	static const unsigned int seq[] = { 81, 79, 82, 78, 80, 70, 66, 64,
+					    70, 81, 90, 94, 31, 29, 32, 28,
+					    20, 14, 16, 29, 31, 44, 46, 40 };
+
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		in.remaining = seq[i] * 100;
+		changes += ksm_decide(&bounds, &in, &cur, &out, why, sizeof(why));
+		if (i == 5)	/* 7.0%: still fast (needs < 6.5%) */
+			CHECK(out.pages_to_scan == 4000);
+		if (i == 7)	/* 6.4%: steady */
+			CHECK(out.pages_to_scan == 2050);
+		if (i == 10)	/* 9.0%: steady until 9.5% */
+			CHECK(out.pages_to_scan == 2050);
+		if (i == 16)	/* 2.0%: steady until below 1.5% */
+			CHECK(out.pages_to_scan == 2050);
+		if (i == 17)	/* 1.4%: slow */
+			CHECK(out.pages_to_scan == 100);
+		if (i == 20)	/* 3.1%: still slow (needs 4.5%) */
+			CHECK(out.pages_to_scan == 100);
+		cur = out;
+	}
+	/* fast -> steady, steady -> slow, slow -> steady: three changes. */
+	CHECK(changes == 3);
+}
+
 static void test_no_change(void)
 {
 	struct ksm_input in = { .nr_enrolled = 1, .enrolled_pages = 1000 };
@@ -158,6 +191,7 @@ int main(void)
 		{ "input-from-vms", test_input },
 		{ "decision-levels", test_levels },
 		{ "no-change", test_no_change },
+		{ "hysteresis", test_hysteresis },
 		{ "sysfs-round-trip", test_sysfs },
 	};
 
