@@ -14,10 +14,12 @@
 #include "ksmtune.h"
 #include "metrics.h"
 #include "nl.h"
+#include "slots.h"
 
 #define AGENT_TICK_MS 500
 #define PENDING_MAX_TRIES 60	/* ticks: 30 s for a VMM to map its RAM */
 #define KSM_TUNE_TICKS 4	/* the KSM tuner decides every 2 s */
+#define SLOTS_SETTLE_MS 300	/* memslots quiet this long: register */
 
 struct pending {
 	pid_t pid;
@@ -25,6 +27,7 @@ struct pending {
 };
 
 struct http;
+struct memslot;
 
 struct agent {
 	struct config cfg;
@@ -46,6 +49,9 @@ struct agent {
 	uint64_t *enrolled_ids;		/* enrolled at the last decision */
 	size_t nr_enrolled_ids;
 	bool told_ksm_stopped;
+	unsigned int sources;		/* CFG_SRC_* in use, set at start */
+	struct memslot *memslot;	/* the BPF source, if attached */
+	struct slot_table slots;	/* what it reported, per VMM */
 };
 
 /* sync.c: keep the module's registry in line with the VMMs on the host. */
@@ -57,6 +63,7 @@ int sync_domains(struct agent *a);
 void sync_exec(pid_t pid, void *arg);
 void sync_exit(pid_t pid, void *arg);
 void sync_event(const struct vmm_event *ev, void *arg);
+void sync_memslot(const struct memslot_event *ev, void *arg);
 void sync_family(int up, void *arg);
 void health_add(struct agent *a, uint64_t *counter, uint64_t n);
 

@@ -24,9 +24,10 @@
 
 #include "agent.h"
 #include "log.h"
+#include "memslot.h"
 #include "procconn.h"
 
-enum { FD_SIGNAL, FD_TIMER, FD_PROC, FD_EVENTS, FD_WATCH, NR_FDS };
+enum { FD_SIGNAL, FD_TIMER, FD_PROC, FD_EVENTS, FD_WATCH, FD_MEMSLOT, NR_FDS };
 
 static int open_signalfd(void)
 {
@@ -216,6 +217,9 @@ static void loop(struct agent *a, int sfd, int tfd, struct procconn *pc)
 		fds[FD_WATCH] = (struct pollfd){ .fd = a->watch ?
 						 vnl_fd(a->watch) : -1,
 						 .events = POLLIN };
+		fds[FD_MEMSLOT] = (struct pollfd){ .fd = a->memslot ?
+						   memslot_fd(a->memslot) : -1,
+						   .events = POLLIN };
 		if (poll(fds, NR_FDS, -1) < 0 && errno != EINTR)
 			return;
 		if (fds[FD_SIGNAL].revents && !on_signal(a, sfd))
@@ -229,6 +233,9 @@ static void loop(struct agent *a, int sfd, int tfd, struct procconn *pc)
 		if (fds[FD_WATCH].revents &&
 		    vnl_watch_read(a->watch, sync_family, a) < 0)
 			sync_reconcile(a);	/* notifications were lost */
+		if (fds[FD_MEMSLOT].revents &&
+		    memslot_read(a->memslot, sync_memslot, a) < 0)
+			log_warn("Unable to read KVM memslot events");
 		if (fds[FD_TIMER].revents)
 			on_timer(a, tfd, watchdog);
 	}
@@ -269,6 +276,29 @@ static int parse_args(int argc, char **argv, struct agent *a, bool *check)
 	return optind == argc ? 0 : -EINVAL;
 }
 
+/*
+ * The sources in use: as configured, but /proc instead of the memslot
+ * probe when it cannot attach here.  Read once, at start.
+ */
+static void open_sources(struct agent *a)
+{
+	char why[256];
+	int err;
+
+	a->sources = a->cfg.sources;
+	if (!(a->sources & CFG_SRC_BPF))
+		return;
+	err = memslot_open(&a->memslot, why, sizeof(why));
+	if (!err) {
+		log_info("KVM memslot probe attached: new VMMs are found by "
+			 "their guest RAM slots");
+		return;
+	}
+	a->sources = (a->sources & ~CFG_SRC_BPF) | CFG_SRC_PROC;
+	log_warn("KVM memslot probe unavailable: %s; discovering VMMs through "
+		 "the proc connector and /proc/PID/maps instead", why);
+}
+
 static int run(struct agent *a)
 {
 	struct procconn *pc = NULL;
@@ -279,7 +309,8 @@ static int run(struct agent *a)
 			strerror(errno));
 		return 1;
 	}
-	err = a->cfg.sources & CFG_SRC_PROC ? procconn_open(&pc) : 0;
+	open_sources(a);
+	err = a->sources & CFG_SRC_PROC ? procconn_open(&pc) : 0;
 	if (err)
 		log_warn("Unable to listen to process events: %s; discovering "
 			 "VMMs every %u s only", strerror(-err),
@@ -295,6 +326,8 @@ static int run(struct agent *a)
 	sd_notify(0, "STOPPING=1");
 	http_stop(a->http);
 	procconn_close(pc);
+	memslot_close(a->memslot);
+	slots_free(&a->slots);
 	vnl_close(a->nl);
 	vnl_close(a->ev);
 	vnl_close(a->watch);

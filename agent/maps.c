@@ -41,13 +41,19 @@ static int parse_line(const char *text, size_t len, struct mapping *m)
 	return 0;
 }
 
+/* Private anonymous read-write memory: what guest RAM can be. */
+static int ram_like(const struct mapping *m)
+{
+	return m->anonymous && m->perms[0] == 'r' && m->perms[1] == 'w' &&
+		m->perms[3] == 'p';
+}
+
 static int fits(const struct mapping *m, uint64_t size,
 		const struct vmm_region *best)
 {
 	uint64_t len = m->end - m->start;
 
-	if (!m->anonymous || m->perms[0] != 'r' || m->perms[1] != 'w' ||
-	    m->perms[3] != 'p')
+	if (!ram_like(m))
 		return 0;
 	if (size)
 		return len == size && !best->length;
@@ -75,6 +81,111 @@ int maps_pick_ram(const char *text, uint64_t size, struct vmm_region *r)
 		line = next ? next + 1 : NULL;
 	}
 	return r->length ? 0 : -ENOENT;
+}
+
+/* Parse every line of @text into a malloc'd array. */
+static int parse_all(const char *text, struct mapping **out, size_t *nr)
+{
+	struct mapping *v = NULL, *p;
+	size_t n = 0, alloc = 0;
+	const char *line = text;
+
+	while (line && *line) {
+		const char *next = strchr(line, '\n');
+		size_t len = next ? (size_t)(next - line) : strlen(line);
+
+		if (len && n == alloc) {
+			alloc = alloc ? alloc * 2 : 64;
+			p = realloc(v, alloc * sizeof(*v));
+			if (!p) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = p;
+		}
+		if (len && parse_line(line, len, &v[n++])) {
+			free(v);
+			return -EINVAL;
+		}
+		line = next ? next + 1 : NULL;
+	}
+	*out = v;
+	*nr = n;
+	return 0;
+}
+
+/*
+ * The run of RAM-like mappings, without holes, that holds [@s, @e): 0 with
+ * it in @r, or -ENOENT.
+ */
+static int cover_one(const struct mapping *m, size_t nr, uint64_t s,
+		     uint64_t e, struct vmm_region *r)
+{
+	size_t i, j;
+
+	for (i = 0; i < nr && !(m[i].start <= s && s < m[i].end); i++)
+		;
+	if (i == nr)
+		return -ENOENT;
+	for (j = i; m[j].end < e; j++)
+		if (j + 1 == nr || m[j + 1].start != m[j].end || !ram_like(&m[j]))
+			return -ENOENT;
+	if (!ram_like(&m[j]))
+		return -ENOENT;
+	r->start = m[i].start;
+	r->length = m[j].end - m[i].start;
+	return 0;
+}
+
+/* Add @r to the sorted, disjoint @out, merging what it touches. */
+static int add_region(struct vmm_region *out, unsigned int *n,
+		      unsigned int max, const struct vmm_region *r)
+{
+	uint64_t s = r->start, e = r->start + r->length;
+	unsigned int i = 0, k;
+
+	while (i < *n && out[i].start + out[i].length < s)
+		i++;
+	for (k = i; k < *n && out[k].start <= e; k++) {
+		if (out[k].start < s)
+			s = out[k].start;
+		if (out[k].start + out[k].length > e)
+			e = out[k].start + out[k].length;
+	}
+	if (k == i && *n == max)
+		return -E2BIG;
+	/* out[i..k) merge into one entry at i. */
+	memmove(&out[i + 1], &out[k], (*n - k) * sizeof(*out));
+	*n = *n - (k - i) + 1;
+	out[i].start = s;
+	out[i].length = e - s;
+	return 0;
+}
+
+int maps_cover(const char *text, const struct vmm_region *in,
+	       unsigned int nin, struct vmm_region *out, unsigned int max,
+	       unsigned int *dropped)
+{
+	struct mapping *m;
+	struct vmm_region r;
+	unsigned int i, n = 0;
+	size_t nr;
+	int err = parse_all(text, &m, &nr);
+
+	if (err)
+		return err;
+	*dropped = 0;
+	for (i = 0; i < nin && !err; i++) {
+		if (!in[i].length ||
+		    cover_one(m, nr, in[i].start, in[i].start + in[i].length,
+			      &r)) {
+			(*dropped)++;
+			continue;
+		}
+		err = add_region(out, &n, max, &r);
+	}
+	free(m);
+	return err ? err : (int)n;
 }
 
 int proc_read_file(const char *path, char **out, size_t *len)

@@ -22,6 +22,18 @@
  */
 int maps_pick_ram(const char *text, uint64_t size, struct vmm_region *r);
 
+/*
+ * Guest RAM from exact ranges (KVM memslots): widen each of the @nin
+ * ranges @in to the whole private anonymous read-write mappings that hold
+ * it, as the module takes only whole mappings, and merge what overlaps or
+ * touches into @out, sorted.  A range not wholly inside such mappings is
+ * counted in @dropped.  The number of regions, or -E2BIG if more than
+ * @max, -EINVAL on a malformed line.
+ */
+int maps_cover(const char *text, const struct vmm_region *in,
+	       unsigned int nin, struct vmm_region *out, unsigned int max,
+	       unsigned int *dropped);
+
 /* Read a whole /proc file into a malloc'd, NUL-terminated buffer. */
 int proc_read_file(const char *path, char **out, size_t *len);
 

@@ -9,10 +9,18 @@
  * and every rescan_interval.  Exec events from the proc connector put a
  * new VMM on a pending list that is retried every tick until its guest RAM
  * is mapped.  Exits need nothing from us: the module drops the VM itself.
+ *
+ * With the BPF source attached, new VMMs come from their KVM memslots
+ * instead of exec events: a VMM goes pending at its first slot and is
+ * registered once its slots have been quiet for SLOTS_SETTLE_MS, with
+ * the mappings that hold them as its regions.  The /proc scan still
+ * finds the VMMs that registered their slots before the probe was there.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent.h"
 #include "log.h"
@@ -77,10 +85,72 @@ static int ensure_group(struct agent *a, const char *stack,
 	return err == -EEXIST ? 0 : err;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Keep the regions of at least min_guest_mib: the others are firmware
+ * (QEMU maps its 64 KiB BIOS block into the guest as a writable slot).
+ */
+static unsigned int drop_small(struct agent *a, struct vmm_region *r,
+			       unsigned int nr)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < nr; i++)
+		if (r[i].length >= a->cfg.min_guest_mib << 20)
+			r[n++] = r[i];
+	return n;
+}
+
+/*
+ * Regions of @vm from the KVM memslots in @v: each widened to the whole
+ * private anonymous mappings holding it.  -EAGAIN while slots keep coming
+ * or are too small yet, -ENOMEDIUM if no slot is private anonymous memory.
+ */
+static int slot_regions(struct agent *a, const struct vm_slots *v,
+			struct vmm_vm *vm)
+{
+	struct vmm_region ranges[SLOTS_MAX];
+	unsigned int n, dropped;
+	char path[64], *text;
+	int nr;
+
+	if (now_ms() - v->changed_ms < SLOTS_SETTLE_MS || !v->nr)
+		return -EAGAIN;
+	n = slots_ranges(v, ranges, SLOTS_MAX);
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)v->pid);
+	nr = proc_read_file(path, &text, NULL);
+	if (nr)
+		return nr;
+	nr = maps_cover(text, ranges, n, vm->regions, VMM_MAX_REGIONS,
+			&dropped);
+	free(text);
+	if (nr < 0)
+		return nr;
+	if (!nr) {
+		log_warn("pid %d: none of its %u KVM memslots is private "
+			 "anonymous memory (shared or file-backed guest RAM?); "
+			 "not registering it", (int)v->pid, v->nr);
+		return -ENOMEDIUM;
+	}
+	if (dropped)
+		log_debug("pid %d: %u of %u memslot ranges are not private "
+			  "anonymous memory; left out", (int)v->pid, dropped, n);
+	vm->nr_regions = drop_small(a, vm->regions, nr);
+	return vm->nr_regions ? 0 : -EAGAIN;
+}
+
 /* Fill @vm for @pid as the rules classify it; -EAGAIN if no RAM yet. */
 static int describe(struct agent *a, pid_t pid, struct vmm_vm *vm,
 		    char *domain)
 {
+	struct vm_slots *slots = slots_find(&a->slots, pid);
 	struct classification cl;
 	struct vmm_proc p;
 	char comm[32];
@@ -94,14 +164,19 @@ static int describe(struct agent *a, pid_t pid, struct vmm_vm *vm,
 	vm->pid = pid;
 	strcpy(vm->group, cl.stack);
 	strcpy(domain, cl.domain);
-	err = maps_pick_pid(pid, cl.mem_mib << 20, &vm->regions[0]);
+	if (slots)
+		err = slot_regions(a, slots, vm);
+	else
+		err = maps_pick_pid(pid, cl.mem_mib << 20, &vm->regions[0]);
 	if (err == -ENOENT)
 		return -EAGAIN;	/* not mapped yet, or the process is going */
 	if (err)
 		return err;
-	if (!cl.mem_mib && vm->regions[0].length < a->cfg.min_guest_mib << 20)
+	if (!slots && !cl.mem_mib &&
+	    vm->regions[0].length < a->cfg.min_guest_mib << 20)
 		return -EAGAIN;
-	vm->nr_regions = 1;
+	if (!slots)
+		vm->nr_regions = 1;
 	if (proc_comm(pid, comm, sizeof(comm)) || proc_vm_id(pid, &vm->id))
 		return -ESRCH;
 	snprintf(vm->name, sizeof(vm->name), "%s-%d", comm, (int)pid);
@@ -134,9 +209,11 @@ static int register_vmm(struct agent *a, pid_t pid)
 		return err;
 	}
 	log_info("added VM %s (pid %d) to stack %s in domain %s: %llu MiB at "
-		 "0x%llx", vm.name, (int)pid, vm.group, domain,
+		 "0x%llx, %u region%s%s", vm.name, (int)pid, vm.group, domain,
 		 (unsigned long long)(vm.regions[0].length >> 20),
-		 (unsigned long long)vm.regions[0].start);
+		 (unsigned long long)vm.regions[0].start, vm.nr_regions,
+		 vm.nr_regions > 1 ? "s" : "",
+		 slots_find(&a->slots, pid) ? " (from its KVM memslots)" : "");
 	health_add(a, &a->health.registered, 1);
 	return 0;
 }
@@ -167,6 +244,10 @@ static void add_pending(struct agent *a, pid_t pid)
 
 static void drop_pending(struct agent *a, size_t i)
 {
+	struct vm_slots *v = slots_find(&a->slots, a->pending[i].pid);
+
+	if (v)
+		v->done = true;	/* later slot changes do not re-register */
 	a->pending[i] = a->pending[--a->nr_pending];
 	set_pending_gauge(a);
 }
@@ -186,7 +267,9 @@ static void retry_pending(struct agent *a)
 		}
 		if (err == -EAGAIN)
 			log_warn("gave up on pid %d: no guest RAM found in "
-				 "/proc/%d/maps", (int)p->pid, (int)p->pid);
+				 "/proc/%d/maps%s", (int)p->pid, (int)p->pid,
+				 slots_find(&a->slots, p->pid) ?
+				 " for its KVM memslots" : "");
 		if (err && module_gone(err) && a->nl)
 			sync_disconnect(a);
 		drop_pending(a, i);
@@ -197,7 +280,8 @@ void sync_exec(pid_t pid, void *arg)
 {
 	struct agent *a = arg;
 
-	if (!proc_is_vmm(&a->cfg, pid))
+	/* The memslot probe sees new VMMs, exactly, whatever their name. */
+	if (a->sources & CFG_SRC_BPF || !proc_is_vmm(&a->cfg, pid))
 		return;
 	log_debug("VMM exec'd: pid %d", (int)pid);
 	health_add(a, &a->health.discovered, 1);
@@ -214,6 +298,42 @@ void sync_exit(pid_t pid, void *arg)
 			drop_pending(a, i);
 			return;
 		}
+	}
+}
+
+void sync_memslot(const struct memslot_event *ev, void *arg)
+{
+	struct agent *a = arg;
+	bool known = slots_find(&a->slots, ev->tgid);
+	struct vm_slots *v = slots_update(&a->slots, ev, now_ms());
+
+	log_debug("memslot: pid %u slot %u:%u flags %#x gpa 0x%llx size "
+		  "0x%llx at 0x%llx", ev->tgid, ev->slot >> 16,
+		  ev->slot & 0xffff, ev->flags,
+		  (unsigned long long)ev->guest_phys_addr,
+		  (unsigned long long)ev->memory_size,
+		  (unsigned long long)ev->userspace_addr);
+	if (!v || v->done)
+		return;
+	if (!known) {
+		log_debug("VMM found by its KVM memslots: pid %u", ev->tgid);
+		health_add(a, &a->health.discovered, 1);
+	}
+	add_pending(a, ev->tgid);
+}
+
+/* Forget the memslots of VMMs that are gone. */
+static void prune_slots(struct agent *a)
+{
+	size_t i = 0;
+
+	while (i < a->slots.nr) {
+		pid_t pid = a->slots.vm[i].pid;
+
+		if (kill(pid, 0) && errno == ESRCH)
+			slots_drop(&a->slots, pid);
+		else
+			i++;
 	}
 }
 
@@ -280,7 +400,7 @@ int sync_reconcile(struct agent *a)
 			sync_disconnect(a);
 		return err;
 	}
-	if (a->cfg.sources & CFG_SRC_PROC)
+	if (a->sources & CFG_SRC_PROC)
 		err = proc_scan(&a->cfg, scan_one, &s);
 	free(s.vms);
 	retry_pending(a);
@@ -291,7 +411,7 @@ int sync_reconcile(struct agent *a)
 int sync_connect(struct agent *a)
 {
 	struct vmm_vm *vms;
-	size_t nr;
+	size_t nr, i;
 	int err = vnl_open(&a->nl);
 
 	if (!err)
@@ -313,6 +433,11 @@ int sync_connect(struct agent *a)
 	free(vms);
 	a->told_module_missing = false;
 	a->backoff_ticks = 0;
+	/* Whatever the memslot probe saw, feed it again (-EEXIST if there). */
+	for (i = 0; i < a->slots.nr; i++) {
+		a->slots.vm[i].done = false;
+		add_pending(a, a->slots.vm[i].pid);
+	}
 	return sync_reconcile(a);
 }
 
@@ -350,6 +475,7 @@ void sync_tick(struct agent *a)
 {
 	unsigned int every = a->cfg.rescan_interval * 1000 / AGENT_TICK_MS;
 
+	prune_slots(a);
 	if (!a->nl) {
 		try_connect(a);
 		return;

@@ -123,10 +123,16 @@ knob scan_cpu_permille 1000
 nl new-domain "domain{" name=t "}"
 nl new-group "group{" name=pat domain=t "}"
 nl new-group "group{" name=rnd domain=t "}"
+# The first estimate can come within a second: catch the states as events.
+"$NL" --listen 6 >"$VMT_STATE/states.log" 2>&1 &
+lpid=$!
+wait_until 10 grep -q listening "$VMT_STATE/states.log"
 add_vm 0 pat && add_vm 1 pat && add_vm 2 rnd || die "registration failed"
-first=$(vm_state 3)
-log "states right after registration: $(vm_state 1) $(vm_state 2) $first"
-[ "$first" = sampling ] && pass starts-sampling || fail starts-sampling "state $first"
+log "states right after registration: $(vm_state 1) $(vm_state 2) $(vm_state 3)"
+wait "$lpid"
+grep 'vm.id=3 ' "$VMT_STATE/states.log" >&2
+grep -q 'vm-state vm.id=3 .*vm.state=4 ' "$VMT_STATE/states.log" && pass starts-sampling ||
+	fail starts-sampling "no 'sampling' state event for vm2"
 
 t0=$SECONDS
 check first-estimate wait_until 60 eval '[ "$(vm_field 1 estimate.samples)" -ge 256 ]'
