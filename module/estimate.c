@@ -166,15 +166,17 @@ static void vmm_estimate_publish(struct vmm_vm *vm, const struct vmm_estimate *r
 }
 
 /*
- * The index is sorted by fingerprint, so the first sketch_k distinct values
- * met for a group are its bottom-k sketch.
+ * The index is sorted by fingerprint, so the first sketch_k qualifying
+ * values met for a group are its bottom-k sketch.  A value qualifies when it
+ * is typical of the stack: found in at least two of the group's VMs, when
+ * the group has two or more.  Content unique to one VM (its own data) would
+ * not be in a new VM of the stack, so it must not count as shareable; with a
+ * single VM there is no telling, and everything qualifies.
  */
-static void vmm_sketch_build(const struct vmm_fp_ref *refs, size_t n,
-			     struct vmm_group **groups, unsigned int nr_groups)
+static void vmm_sketch_reset(struct vmm_group **groups, unsigned int nr_groups)
 {
 	unsigned int k = READ_ONCE(vmm_knobs.sketch_k), i;
 	struct vmm_group *group;
-	size_t a;
 
 	for (i = 0; i < nr_groups; i++) {
 		group = groups[i];
@@ -185,13 +187,46 @@ static void vmm_sketch_build(const struct vmm_fp_ref *refs, size_t n,
 		}
 		group->nr_sketch = 0;
 	}
-	for (a = 0; a < n; a++) {
-		group = groups[VMM_OWNER_GROUP(refs[a].owner) & 0xffff];
-		if (group->nr_sketch >= group->sketch_cap)
-			continue;
-		if (group->nr_sketch && group->sketch[group->nr_sketch - 1] == refs[a].fp)
-			continue;
-		group->sketch[group->nr_sketch++] = refs[a].fp;
+}
+
+/* Count, per group, the distinct VMs holding the run's fingerprint. */
+static unsigned int vmm_sketch_count(const struct vmm_fp_ref *refs, size_t a,
+				     size_t b, u32 *vms, u32 *touched)
+{
+	unsigned int nr_touched = 0, g;
+	size_t i;
+
+	for (i = a; i < b; i++) {
+		g = VMM_OWNER_GROUP(refs[i].owner) & 0xffff;
+		if (!vms[g])
+			touched[nr_touched++] = g;
+		/* Within a (scope, domain, group) sub-run VMs are sorted. */
+		if (i == a || refs[i].owner != refs[i - 1].owner)
+			vms[g]++;
+	}
+	return nr_touched;
+}
+
+static void vmm_sketch_build(const struct vmm_fp_ref *refs, size_t n,
+			     struct vmm_group **groups, unsigned int nr_groups,
+			     u32 *vms, u32 *touched)
+{
+	unsigned int nr_touched, t;
+	struct vmm_group *group;
+	size_t a, b;
+
+	vmm_sketch_reset(groups, nr_groups);
+	for (a = 0; a < n; a = b) {
+		for (b = a + 1; b < n && refs[b].fp == refs[a].fp; b++)
+			;
+		nr_touched = vmm_sketch_count(refs, a, b, vms, touched);
+		for (t = 0; t < nr_touched; t++) {
+			group = groups[touched[t]];
+			if (group->nr_sketch < group->sketch_cap &&
+			    (group->nr_vms < 2 || vms[touched[t]] >= 2))
+				group->sketch[group->nr_sketch++] = refs[a].fp;
+			vms[touched[t]] = 0;
+		}
 	}
 }
 
@@ -220,6 +255,7 @@ int vmm_estimate_all(void)
 	struct vmm_group **groups;
 	struct vmm_group *group;
 	struct vmm_fp_ref *refs;
+	u32 *scratch;
 	struct vmm_vm *vm;
 
 	lockdep_assert_held(&vmm_reg.lock);
@@ -228,10 +264,12 @@ int vmm_estimate_all(void)
 	refs = kvmalloc_array(max ?: 1, sizeof(*refs), GFP_KERNEL | __GFP_NOWARN);
 	raws = kvcalloc(vmm_reg.nr_vms ?: 1, sizeof(*raws), GFP_KERNEL | __GFP_NOWARN);
 	groups = kvcalloc(vmm_reg.nr_groups ?: 1, sizeof(*groups), GFP_KERNEL);
-	if (!refs || !raws || !groups) {
+	scratch = kvcalloc(2 * vmm_reg.nr_groups + 1, sizeof(*scratch), GFP_KERNEL);
+	if (!refs || !raws || !groups || !scratch) {
 		kvfree(refs);
 		kvfree(raws);
 		kvfree(groups);
+		kvfree(scratch);
 		return -ENOMEM;
 	}
 	vmm_estimate_index();
@@ -251,13 +289,15 @@ int vmm_estimate_all(void)
 	list_for_each_entry(vm, &vmm_reg.vms, list)
 		vmm_estimate_publish(vm, &raws[vm->index]);
 	vmm_reg.nr_fingerprints = n;
-	vmm_sketch_build(refs, n, groups, vmm_reg.nr_groups);
+	vmm_sketch_build(refs, n, groups, vmm_reg.nr_groups, scratch,
+			 scratch + vmm_reg.nr_groups);
 	/* The sorted array stays as the host's index, for placement hints. */
 	kvfree(vmm_fp_index.refs);
 	vmm_fp_index.refs = refs;
 	vmm_fp_index.n = n;
 	kvfree(raws);
 	kvfree(groups);
+	kvfree(scratch);
 	return 0;
 }
 

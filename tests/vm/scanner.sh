@@ -4,12 +4,14 @@
 # In-VM test of the sampling scanner: estimate accuracy, yield-driven
 # enrolment, and the scanner's budget.
 #
-#   domain t ── group pat ── vm0, vm1   (same repeating pattern filled in)
-#            └─ group rnd ── vm2        (filled with random data)
+#   domain t ── group pat ── vm0, vm1   (stack A: same pattern filled in)
+#            ├─ group seq ── vm2        (stack B: a sequence of distinct pages)
+#            └─ group rnd ── vm3        (filled with random data)
 #
-# min_yield is set between the random VM's yield and the others': vm0 and
-# vm1 get enrolled once estimated, vm2 stays low-yield and KSM never merges
-# a page of it.  Each estimate (zero, duplicate within the VM, the group,
+# min_yield is set between the random VM's yield and the others': vm0-vm2
+# get enrolled once estimated, vm3 stays low-yield and KSM never merges a
+# page of it.  Finally, with max_fingerprints short, a re-registered VM is
+# sampled sparsely and its estimates still hold.  Each estimate (zero, duplicate within the VM, the group,
 # the domain) must be within 5 percentage points of the exact value this
 # script computes itself from /proc/PID/pagemap and /proc/PID/mem.
 . "$(dirname "$0")/lib.sh"
@@ -43,7 +45,7 @@ add_vm() { # add_vm I GROUP
 # Every VM sampled completely at least once, and estimated since.
 fully_sampled() {
 	local id s p
-	for id in 1 2 3; do
+	for id in 1 2 3 4; do
 		s=$(vm_field "$id" estimate.samples)
 		p=$(vm_field "$id" estimate.pages)
 		[ -n "$s" ] && [ "$s" -ge "$p" ] || return 1
@@ -110,10 +112,11 @@ close() {
 [ -x "$NL" ] || die "$NL not built"
 module_load || die "module did not load"
 ksm_start 1000 20
-microvm_start 3 --mem "$MEM" || die "microVMs did not start"
+microvm_start 4 --mem "$MEM" || die "microVMs did not start"
 microvm_cmd 0 "fill pattern 48 5" 120 >/dev/null
 microvm_cmd 1 "fill pattern 48 5" 120 >/dev/null
-microvm_cmd 2 "fill random 96" 180 >/dev/null
+microvm_cmd 2 "fill pages 16 9" 120 >/dev/null
+microvm_cmd 3 "fill random 96" 180 >/dev/null
 
 knob min_yield 50
 knob estimate_interval_ms 500
@@ -122,17 +125,18 @@ knob estimate_interval_ms 500
 knob scan_cpu_permille 1000
 nl new-domain "domain{" name=t "}"
 nl new-group "group{" name=pat domain=t "}"
+nl new-group "group{" name=seq domain=t "}"
 nl new-group "group{" name=rnd domain=t "}"
 # The first estimate can come within a second: catch the states as events.
 "$NL" --listen 6 >"$VMT_STATE/states.log" 2>&1 &
 lpid=$!
 wait_until 10 grep -q listening "$VMT_STATE/states.log"
-add_vm 0 pat && add_vm 1 pat && add_vm 2 rnd || die "registration failed"
-log "states right after registration: $(vm_state 1) $(vm_state 2) $(vm_state 3)"
+add_vm 0 pat && add_vm 1 pat && add_vm 2 seq && add_vm 3 rnd || die "registration failed"
+log "states right after registration: $(vm_state 1) $(vm_state 2) $(vm_state 3) $(vm_state 4)"
 wait "$lpid"
-grep 'vm.id=3 ' "$VMT_STATE/states.log" >&2
-grep -q 'vm-state vm.id=3 .*vm.state=4 ' "$VMT_STATE/states.log" && pass starts-sampling ||
-	fail starts-sampling "no 'sampling' state event for vm2"
+grep 'vm.id=4 ' "$VMT_STATE/states.log" >&2
+grep -q 'vm-state vm.id=4 .*vm.state=4 ' "$VMT_STATE/states.log" && pass starts-sampling ||
+	fail starts-sampling "no 'sampling' state event for vm3"
 
 t0=$SECONDS
 check first-estimate wait_until 60 eval '[ "$(vm_field 1 estimate.samples)" -ge 256 ]'
@@ -143,11 +147,10 @@ sleep 2
 cat /proc/vmmerge/vms >&2
 
 # ---- accuracy
+groups=(pat pat seq rnd)
 specs=()
-for i in 0 1 2; do
-	g=pat
-	[ "$i" = 2 ] && g=rnd
-	specs+=("$i:${MV_PID[$i]}:${MV_RAM_START[$i]#0x}:${MV_RAM_LEN[$i]}:$g")
+for i in 0 1 2 3; do
+	specs+=("$i:${MV_PID[$i]}:${MV_RAM_START[$i]#0x}:${MV_RAM_LEN[$i]}:${groups[$i]}")
 done
 exact=$(exact_figures "${specs[@]}")
 log "exact: $exact"
@@ -164,18 +167,37 @@ done <<<"$exact"
 # ---- targeting
 y0=$(vm_field 1 estimate.yield-permille)
 y2=$(vm_field 3 estimate.yield-permille)
-log "yield vm0 ${y0}‰ vm2 ${y2}‰ (min_yield 50%)"
-[ "$y2" -lt 500 ] && [ "$y0" -gt 500 ] && pass yields-straddle-min ||
-	fail yields-straddle-min "vm0 ${y0}‰ vm2 ${y2}‰"
-check pattern-vms-enrolled wait_until 30 eval '[ "$(vm_state 1)" = enrolled ] && [ "$(vm_state 2)" = enrolled ]'
-[ "$(vm_state 3)" = low-yield ] && pass random-vm-low-yield || fail random-vm-low-yield "state $(vm_state 3)"
+y3=$(vm_field 4 estimate.yield-permille)
+log "yield vm0 ${y0}‰ vm2 ${y2}‰ vm3 ${y3}‰ (min_yield 50%)"
+[ "$y3" -lt 500 ] && [ "$y0" -gt 520 ] && [ "$y2" -gt 520 ] && pass yields-straddle-min ||
+	fail yields-straddle-min "vm0 ${y0}‰ vm2 ${y2}‰ vm3 ${y3}‰"
+check others-enrolled wait_until 30 eval '[ "$(vm_state 1)" = enrolled ] && [ "$(vm_state 2)" = enrolled ] && [ "$(vm_state 3)" = enrolled ]'
+[ "$(vm_state 4)" = low-yield ] && pass random-vm-low-yield || fail random-vm-low-yield "state $(vm_state 4)"
 check pattern-vms-merge wait_until 120 eval '[ "$(ksm_merging_pages "${MV_PID[0]}")" -gt 0 ]'
 sleep 10
 ksm_report
-m2=$(ksm_merging_pages "${MV_PID[2]}")
-[ "$m2" = 0 ] && pass random-vm-never-merged || fail random-vm-never-merged "$m2 pages merged"
-grep -qw mg "/proc/${MV_PID[2]}/smaps" &&
+m3=$(ksm_merging_pages "${MV_PID[3]}")
+[ "$m3" = 0 ] && pass random-vm-never-merged || fail random-vm-never-merged "$m3 pages merged"
+grep -qw mg "/proc/${MV_PID[3]}/smaps" &&
 	fail random-vm-not-mergeable "guest RAM marked mergeable" || pass random-vm-not-mergeable
+
+# ---- short of fingerprint memory: a VM re-registered now gets 4096 slots
+# for its 32768 pages (one per 8 pages), and its estimates still hold.
+used=$(cat $SYS/fingerprint_slots)
+nl del-vm "vm{" id=3 "}"
+knob max_fingerprints $((used - 32768 + 4096))
+add_vm 2 seq
+slots=$(( $(cat $SYS/fingerprint_slots) - used + 32768 ))
+log "re-registered vm2 with $slots fingerprint slots"
+[ "$slots" = 4096 ] && pass fingerprints-bounded || fail fingerprints-bounded "$slots slots"
+check sparse-coverage wait_until 120 eval '[ "$(vm_field 3 estimate.samples)" -ge 4096 ]'
+sleep 2
+exact=$(exact_figures "${specs[@]}")
+read -r i present zero dvm dgrp ddom <<<"$(sed -n '3p' <<<"$exact")"
+ep=$(vm_field 3 estimate.present)
+close sparse-accuracy-zero "$(vm_field 3 estimate.zero)" "$ep" "$zero" "$present"
+close sparse-accuracy-dup-domain "$(vm_field 3 estimate.dup-domain)" "$ep" "$ddom" "$present"
+knob max_fingerprints 1048576
 
 # ---- budget: pages per second and CPU share stay within the knobs
 tpid=$(pgrep -x vmmerge_scan) || die "no vmmerge_scan thread"
