@@ -8,7 +8,9 @@
  * Registers a VM.  Without --region, guest RAM is found in /proc/P/maps:
  * the largest anonymous private read-write mapping, or the one of exactly
  * --mem MiB.  The group S, and the domain D (default "default"), are
- * created when missing.
+ * created when missing; a domain created here is shared, and says so.  A
+ * group that exists keeps its domain: --domain naming another one is an
+ * error, without --domain the VM joins the group where it is.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,6 +26,8 @@
 struct add_opts {
 	struct vmm_vm vm;
 	const char *domain;
+	bool have_domain;
+	bool created_domain;
 	uint64_t mem_mib;
 	bool have_id;
 };
@@ -62,6 +66,7 @@ static int parse_opt(int c, const char *arg, struct add_opts *o)
 			(int)sizeof(o->vm.group) ? 0 : -EINVAL;
 	case 'D':
 		o->domain = arg;
+		o->have_domain = true;
 		return 0;
 	case 'n':
 		return snprintf(o->vm.name, sizeof(o->vm.name), "%s", arg) <
@@ -136,11 +141,45 @@ static int complete_vm(struct add_opts *o)
 	return 0;
 }
 
-/* Create the domain and the group unless they exist. */
-static int ensure_group(struct vnl *v, const struct add_opts *o)
+/* The domain of group @name in the module, "" if there is no such group. */
+static int group_domain(struct vnl *v, const char *name, char *domain)
 {
-	int err = vnl_new_domain(v, o->domain, 0);
+	struct vmm_group *groups;
+	size_t nr, i;
+	int err = vnl_dump_groups(v, &groups, &nr);
 
+	domain[0] = '\0';
+	if (err)
+		return err;
+	for (i = 0; i < nr; i++)
+		if (!strcmp(groups[i].name, name))
+			strcpy(domain, groups[i].domain);
+	free(groups);
+	return 0;
+}
+
+/*
+ * Create the domain and the group unless they exist.  1 when told already
+ * (the group is in another domain), else 0 or -errno.
+ */
+static int ensure_group(struct vnl *v, struct add_opts *o)
+{
+	char have[VMMERGE_NAME_MAXLEN];
+	int err = group_domain(v, o->vm.group, have);
+
+	if (err)
+		return err;
+	if (have[0] && o->have_domain && strcmp(have, o->domain)) {
+		fprintf(stderr, "%s: Unable to add VM: stack %s is in domain %s, "
+			"not %s (vmmergectl group set %s domain %s, or leave "
+			"out --domain)\n", prog, o->vm.group, have, o->domain,
+			o->vm.group, o->domain);
+		return 1;
+	}
+	if (have[0])
+		return 0;
+	err = vnl_new_domain(v, o->domain, 0);
+	o->created_domain = !err;
 	if (err && err != -EEXIST)
 		return err;
 	err = vnl_new_group(v, o->vm.group, o->domain);
@@ -178,7 +217,8 @@ int cmd_add(int argc, char **argv)
 		return 1;
 	err = ensure_group(v, &o);
 	if (err) {
-		ctl_fail(v, "create the domain and group", err);
+		if (err < 0)
+			ctl_fail(v, "create the domain and group", err);
 		vnl_close(v);
 		return 1;
 	}
@@ -187,6 +227,10 @@ int cmd_add(int argc, char **argv)
 		ctl_fail(v, "add VM", err);
 	else
 		printf("%llu\n", (unsigned long long)o.vm.id);
+	if (!err && o.created_domain)
+		fprintf(stderr, "%s: note: created domain %s, shared (for an "
+			"isolated one: vmmergectl domain add %s isolated)\n",
+			prog, o.domain, o.domain);
 	vnl_close(v);
 	return err ? 1 : 0;
 }

@@ -21,9 +21,14 @@
 #define KSM_TUNE_TICKS 4	/* the KSM tuner decides every 2 s */
 #define SLOTS_SETTLE_MS 300	/* memslots quiet this long: register */
 
+#define FULL_BACKOFF_MAX_TICKS 60	/* registry full: retry every 30 s at most */
+
 struct pending {
 	pid_t pid;
 	unsigned int tries;
+	bool full;		/* refused for a full registry, told once */
+	unsigned int wait_ticks;	/* until the next try when full */
+	unsigned int backoff_ticks;
 };
 
 struct http;
@@ -41,6 +46,10 @@ struct agent {
 	bool told_module_missing;
 	struct pending *pending;
 	size_t nr_pending;
+	uint64_t *refused;		/* VM ids refused for good, told once */
+	size_t nr_refused;		/* (cleared on reload and reconnect) */
+	unsigned int connect_tries;	/* failed in a row */
+	char last_full[256];		/* the VM the full registry refused */
 	struct http *http;
 	pthread_mutex_t lock;
 	struct agent_health health;
@@ -65,6 +74,7 @@ void sync_exit(pid_t pid, void *arg);
 void sync_event(const struct vmm_event *ev, void *arg);
 void sync_memslot(const struct memslot_event *ev, void *arg);
 void sync_family(int up, void *arg);
+void sync_forget_refused(struct agent *a);
 void health_add(struct agent *a, uint64_t *counter, uint64_t n);
 
 /* http.c: the Prometheus endpoint. */

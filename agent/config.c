@@ -345,10 +345,14 @@ static int rule_key(struct parser *p, const char *name, const char *key,
 	for (m = 0; m < CFG_MATCH_NR; m++)
 		if (!strcmp(key, match_keys[m]))
 			return rule_regex(p, r, m, value);
-	if (!strcmp(key, "stack"))
+	if (!strcmp(key, "stack")) {
+		r->stack_line = p->line;
 		return set_name(p, r->stack, key, value);
-	if (!strcmp(key, "domain"))
+	}
+	if (!strcmp(key, "domain")) {
+		r->domain_line = p->line;
 		return set_name(p, r->domain, key, value);
+	}
 	if (!strcmp(key, "mem_mib")) {
 		if (parse_uint(value, 1 << 24, &r->mem_mib) || !r->mem_mib)
 			return fail(p, p->line, "mem_mib: expected a number "
@@ -400,6 +404,49 @@ static char *reader(char *buf, int size, void *stream)
 	return buf;
 }
 
+static const char *rule_domain(const struct config *c,
+			       const struct cfg_rule *r)
+{
+	return r->domain[0] ? r->domain : c->default_domain;
+}
+
+/*
+ * The module keeps a stack (group) in one domain: a second domain for the
+ * same stack would silently put its VMs in the first one's group.
+ */
+static int check_stack_domains(struct parser *p)
+{
+	struct config *c = p->c;
+	size_t i, j;
+
+	for (i = 0; i < c->nr_rules; i++) {
+		const struct cfg_rule *r = &c->rules[i];
+		const char *d = rule_domain(c, r);
+
+		if (!strcmp(r->stack, c->default_stack) &&
+		    strcmp(d, c->default_domain))
+			return fail(p, r->domain_line ? r->domain_line :
+				    r->stack_line, "[rule %s] puts stack %s in "
+				    "domain %s, but it is the default stack, in "
+				    "domain %s: a stack belongs to one domain",
+				    r->name, r->stack, d, c->default_domain);
+		for (j = 0; j < i; j++) {
+			const struct cfg_rule *q = &c->rules[j];
+
+			if (strcmp(q->stack, r->stack) ||
+			    !strcmp(rule_domain(c, q), d))
+				continue;
+			return fail(p, r->domain_line ? r->domain_line :
+				    r->stack_line, "[rule %s] puts stack %s in "
+				    "domain %s, but [rule %s] (line %d) puts it "
+				    "in domain %s: a stack belongs to one domain",
+				    r->name, r->stack, d, q->name, q->stack_line,
+				    rule_domain(c, q));
+		}
+	}
+	return 1;
+}
+
 /* Whole-file checks once every line is read. */
 static int check(struct parser *p)
 {
@@ -422,7 +469,7 @@ static int check(struct parser *p)
 	if (c->ksm.pages_min > c->ksm.pages_max ||
 	    c->ksm.sleep_ms_min > c->ksm.sleep_ms_max)
 		return fail(p, p->line, "[ksm] a minimum exceeds its maximum");
-	return 1;
+	return check_stack_domains(p);
 }
 
 int config_parse_string(const char *text, const char *name,
@@ -512,4 +559,31 @@ const struct cfg_domain *config_domain(const struct config *c,
 		if (!strcmp(c->domains[i].name, name))
 			return &c->domains[i];
 	return NULL;
+}
+
+bool config_next_warning(const struct config *c, const char *name,
+			 size_t *pos, char *buf, size_t len)
+{
+	size_t i, j;
+
+	for (i = *pos; i < c->nr_rules; i++) {
+		const struct cfg_rule *r = &c->rules[i];
+		bool seen = false;
+
+		if (!r->domain[0] || config_domain(c, r->domain) ||
+		    !strcmp(r->domain, c->default_domain))
+			continue;
+		for (j = 0; j < i && !seen; j++)
+			seen = !strcmp(c->rules[j].domain, r->domain);
+		if (seen)
+			continue;	/* one warning per domain name */
+		snprintf(buf, len, "%s:%d: [rule %s] domain '%s' has no "
+			 "[domain %s] section: it is created shared (not "
+			 "isolated); declare it if that is not what you meant",
+			 name, r->domain_line, r->name, r->domain, r->domain);
+		*pos = i + 1;
+		return true;
+	}
+	*pos = c->nr_rules;
+	return false;
 }

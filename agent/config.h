@@ -47,6 +47,7 @@ struct cfg_rule {
 	regex_t re[CFG_MATCH_NR];
 	char stack[VMMERGE_NAME_MAXLEN];
 	char domain[VMMERGE_NAME_MAXLEN];	/* "" = the default domain */
+	int stack_line, domain_line;		/* where they are given */
 	uint64_t mem_mib;			/* 0 = largest mapping */
 };
 
@@ -86,5 +87,12 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen);
 void config_free(struct config *c);
 const struct cfg_domain *config_domain(const struct config *c,
 				       const char *name);
+/*
+ * Warnings about a valid config, one per call: "@name:LINE: reason" in
+ * @buf.  Start with *@pos = 0; false when there are no more.  Today: a
+ * rule's domain that no [domain] section declares (created shared).
+ */
+bool config_next_warning(const struct config *c, const char *name,
+			 size_t *pos, char *buf, size_t len);
 
 #endif

@@ -59,9 +59,16 @@ static void start_http(struct agent *a)
 {
 	int err = http_start(a, &a->http);
 
-	if (err)
-		log_err("Unable to serve metrics on %s:%u: %s",
-			a->cfg.listen_host, a->cfg.listen_port, strerror(-err));
+	if (err == -EADDRINUSE)
+		log_err("Unable to serve metrics on %s:%u: %s (another "
+			"vmmerged, or another service, has it); running without "
+			"metrics: free the port or change [agent] listen, then "
+			"reload", a->cfg.listen_host, a->cfg.listen_port,
+			strerror(-err));
+	else if (err)
+		log_err("Unable to serve metrics on %s:%u: %s; running without "
+			"metrics until a reload", a->cfg.listen_host,
+			a->cfg.listen_port, strerror(-err));
 	else
 		log_info("serving metrics on http://%s:%u/metrics",
 			 a->cfg.listen_host, a->cfg.listen_port);
@@ -76,6 +83,20 @@ static void set_config_ok(struct agent *a, int ok, bool reload)
 	if (reload && !ok)
 		a->health.reload_errors++;
 	pthread_mutex_unlock(&a->lock);
+}
+
+/* One line per warning about a valid config. */
+static void config_warn(const struct config *c, const char *path, FILE *out)
+{
+	char msg[512];
+	size_t pos = 0;
+
+	while (config_next_warning(c, path, &pos, msg, sizeof(msg))) {
+		if (out)
+			fprintf(out, "vmmerged: warning: %s\n", msg);
+		else
+			log_warn("%s", msg);
+	}
 }
 
 /* SIGHUP: a bad file leaves the running config in force. */
@@ -97,9 +118,11 @@ static void reload(struct agent *a)
 		next.listen_port != a->cfg.listen_port;
 	config_free(&a->cfg);
 	a->cfg = next;
+	sync_forget_refused(a);	/* the new rules may take them */
 	set_config_ok(a, 1, true);
 	log_info("reloaded %s: %zu rules, %zu domains", a->cfg_path,
 		 a->cfg.nr_rules, a->cfg.nr_domains);
+	config_warn(&a->cfg, a->cfg_path, NULL);
 	if (relisten || !a->http) {
 		http_stop(a->http);
 		a->http = NULL;
@@ -352,16 +375,19 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
+		config_warn(&a.cfg, a.cfg_path, stderr);
 		printf("%s: ok, %zu rules, %zu domains\n", a.cfg_path,
 		       a.cfg.nr_rules, a.cfg.nr_domains);
 		config_free(&a.cfg);
 		return 0;
 	}
+	config_warn(&a.cfg, a.cfg_path, NULL);
 	a.health.config_ok = 1;
 	a.health.start_time = (double)time(NULL);
 	ret = run(&a);
 	config_free(&a.cfg);
 	free(a.pending);
+	free(a.refused);
 	free(a.enrolled_ids);
 	return ret;
 }

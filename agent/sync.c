@@ -72,9 +72,16 @@ int sync_domains(struct agent *a)
 	return 0;
 }
 
+/*
+ * The group @stack in @domain, created when missing.  -EXDEV (told) when
+ * the module already has @stack in another domain: the VM would join that
+ * domain's group, so it is not registered.
+ */
 static int ensure_group(struct agent *a, const char *stack,
-			const char *domain)
+			const char *domain, const char *vm, pid_t pid)
 {
+	struct vmm_group *groups;
+	size_t nr, i;
 	int err = 0;
 
 	if (!config_domain(&a->cfg, domain))
@@ -82,7 +89,24 @@ static int ensure_group(struct agent *a, const char *stack,
 	if (err && err != -EEXIST)
 		return err;
 	err = vnl_new_group(a->nl, stack, domain);
-	return err == -EEXIST ? 0 : err;
+	if (err != -EEXIST)
+		return err;
+	if (vnl_dump_groups(a->nl, &groups, &nr))
+		return 0;
+	for (i = 0; i < nr; i++) {
+		if (strcmp(groups[i].name, stack) ||
+		    !strcmp(groups[i].domain, domain))
+			continue;
+		log_warn("Unable to add VM %s (pid %d): the rules put it in "
+			 "stack %s of domain %s, but the module has stack %s in "
+			 "domain %s; not registering it (move or remove the "
+			 "group, then reload)", vm, (int)pid, stack, domain,
+			 stack, groups[i].domain);
+		err = -EXDEV;
+		break;
+	}
+	free(groups);
+	return err == -EXDEV ? err : 0;
 }
 
 static uint64_t now_ms(void)
@@ -156,6 +180,8 @@ static int describe(struct agent *a, pid_t pid, struct vmm_vm *vm,
 	char comm[32];
 	int err = proc_read(pid, &p);
 
+	if (err == -ENOENT || err == -ESRCH)
+		return -ESRCH;	/* gone since it was found */
 	if (err)
 		return err;
 	rules_classify(&a->cfg, &p, &cl);
@@ -185,7 +211,9 @@ static int describe(struct agent *a, pid_t pid, struct vmm_vm *vm,
 
 /*
  * Register the VMM @pid.  0 when registered (or already), -EAGAIN to try
- * again later, another -errno to give up on it.
+ * again later, -ENOSPC when the registry is full (the caller tells and
+ * retries), -ESRCH when the process is gone, another -errno (told) to give
+ * up on it.
  */
 static int register_vmm(struct agent *a, pid_t pid)
 {
@@ -195,11 +223,27 @@ static int register_vmm(struct agent *a, pid_t pid)
 
 	if (err)
 		return err;
-	err = ensure_group(a, vm.group, domain);
+	err = ensure_group(a, vm.group, domain, vm.name, pid);
+	if (err == -EXDEV) {
+		health_add(a, &a->health.register_errors, 1);
+		return err;
+	}
 	if (!err)
 		err = vnl_add_vm(a->nl, &vm);
 	if (err == -EEXIST)
 		return 0;
+	if (err == -ESRCH) {
+		log_info("pid %d exited before it could be registered",
+			 (int)pid);
+		return err;
+	}
+	if (err == -ENOSPC) {
+		snprintf(a->last_full, sizeof(a->last_full),
+			 "%s (pid %d, stack %s, domain %s): %s%s%s", vm.name,
+			 (int)pid, vm.group, domain, strerror(-err),
+			 *vnl_extack(a->nl) ? ": " : "", vnl_extack(a->nl));
+		return err;
+	}
 	if (err) {
 		log_warn("Unable to add VM %s (pid %d, stack %s, domain %s): "
 			 "%s%s%s", vm.name, (int)pid, vm.group, domain,
@@ -218,6 +262,40 @@ static int register_vmm(struct agent *a, pid_t pid)
 	return 0;
 }
 
+/* VMMs refused for good are not tried again until a reload or reconnect. */
+static bool is_refused(const struct agent *a, pid_t pid)
+{
+	uint64_t id;
+	size_t i;
+
+	if (!a->nr_refused || proc_vm_id(pid, &id))
+		return false;
+	for (i = 0; i < a->nr_refused; i++)
+		if (a->refused[i] == id)
+			return true;
+	return false;
+}
+
+static void add_refused(struct agent *a, pid_t pid)
+{
+	uint64_t id, *r;
+
+	if (proc_vm_id(pid, &id))
+		return;
+	r = realloc(a->refused, (a->nr_refused + 1) * sizeof(*r));
+	if (!r)
+		return;
+	a->refused = r;
+	a->refused[a->nr_refused++] = id;
+}
+
+void sync_forget_refused(struct agent *a)
+{
+	free(a->refused);
+	a->refused = NULL;
+	a->nr_refused = 0;
+}
+
 static bool is_pending(const struct agent *a, pid_t pid)
 {
 	size_t i;
@@ -232,7 +310,7 @@ static void add_pending(struct agent *a, pid_t pid)
 {
 	struct pending *p;
 
-	if (is_pending(a, pid))
+	if (is_pending(a, pid) || is_refused(a, pid))
 		return;
 	p = realloc(a->pending, (a->nr_pending + 1) * sizeof(*p));
 	if (!p)
@@ -252,6 +330,25 @@ static void drop_pending(struct agent *a, size_t i)
 	set_pending_gauge(a);
 }
 
+/*
+ * A full registry: tell once per VMM, then retry it with backoff (1 s
+ * doubling to 30 s) until the module takes it; no tries are counted.
+ */
+static void wait_for_room(struct agent *a, struct pending *p)
+{
+	if (!p->full) {
+		log_warn("Unable to add VM %s; the registry is full: it waits "
+			 "and is retried with backoff until there is room (raise "
+			 "/sys/kernel/vmmerge/max_vms)", a->last_full);
+		health_add(a, &a->health.register_errors, 1);
+		p->full = true;
+	}
+	p->backoff_ticks = p->backoff_ticks ? p->backoff_ticks * 2 : 2;
+	if (p->backoff_ticks > FULL_BACKOFF_MAX_TICKS)
+		p->backoff_ticks = FULL_BACKOFF_MAX_TICKS;
+	p->wait_ticks = p->backoff_ticks;
+}
+
 /* Try every pending VMM once; keep those that are not ready yet. */
 static void retry_pending(struct agent *a)
 {
@@ -259,8 +356,21 @@ static void retry_pending(struct agent *a)
 
 	while (i < a->nr_pending) {
 		struct pending *p = &a->pending[i];
-		int err = a->nl ? register_vmm(a, p->pid) : -EAGAIN;
+		int err;
 
+		if (p->wait_ticks && --p->wait_ticks) {
+			i++;
+			continue;
+		}
+		err = a->nl ? register_vmm(a, p->pid) : -EAGAIN;
+		if (err == -ENOSPC) {
+			wait_for_room(a, p);
+			i++;
+			continue;
+		}
+		if (!err && p->full)
+			log_info("pid %d: registered now that the registry has "
+				 "room", (int)p->pid);
 		if (err == -EAGAIN && ++p->tries < PENDING_MAX_TRIES) {
 			i++;
 			continue;
@@ -270,10 +380,25 @@ static void retry_pending(struct agent *a)
 				 "/proc/%d/maps%s", (int)p->pid, (int)p->pid,
 				 slots_find(&a->slots, p->pid) ?
 				 " for its KVM memslots" : "");
-		if (err && module_gone(err) && a->nl)
+		if (err && module_gone(err) && a->nl) {
 			sync_disconnect(a);
+			i++;	/* kept: fed again once the module is back */
+			continue;
+		}
+		if (err && err != -ESRCH)
+			add_refused(a, p->pid);
 		drop_pending(a, i);
 	}
+}
+
+/* Someone left the registry: the VMMs waiting for room try at once. */
+static void room_made(struct agent *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nr_pending; i++)
+		if (a->pending[i].full)
+			a->pending[i].wait_ticks = 0;
 }
 
 void sync_exec(pid_t pid, void *arg)
@@ -341,7 +466,8 @@ void sync_event(const struct vmm_event *ev, void *arg)
 {
 	bool state = ev->cmd == VMMERGE_CMD_VM_STATE;
 
-	(void)arg;
+	if (ev->cmd == VMMERGE_CMD_VM_EXITED)
+		room_made(arg);
 	log_info("%s: VM %s (id %llu, pid %u)%s%s%s%s", vmm_cmd_name(ev->cmd),
 		 ev->vm.name, (unsigned long long)ev->vm.id, ev->vm.pid,
 		 state ? " is " : "", state ? vmm_state_name(ev->vm.state) : "",
@@ -433,6 +559,8 @@ int sync_connect(struct agent *a)
 	free(vms);
 	a->told_module_missing = false;
 	a->backoff_ticks = 0;
+	a->connect_tries = 0;
+	sync_forget_refused(a);
 	/* Whatever the memslot probe saw, feed it again (-EEXIST if there). */
 	for (i = 0; i < a->slots.nr; i++) {
 		a->slots.vm[i].done = false;
@@ -450,7 +578,11 @@ void sync_disconnect(struct agent *a)
 	a->nl = a->ev = NULL;
 }
 
-/* Reconnect with exponential backoff, up to a minute between attempts. */
+/*
+ * Reconnect with exponential backoff, 1 s doubling up to a minute between
+ * attempts.  The first failure is told with the fix; the retries go to
+ * the debug log.  The controller's NEWFAMILY cuts the wait short.
+ */
 static void try_connect(struct agent *a)
 {
 	int err;
@@ -460,15 +592,23 @@ static void try_connect(struct agent *a)
 	err = sync_connect(a);
 	if (!err)
 		return;
-	if (!a->told_module_missing)
-		log_err("Unable to reach the vmmerge module: %s%s", strerror(-err),
-			err == -EPROTONOSUPPORT ?
-			": module not loaded (try: modprobe vmmerge)" : "");
-	a->told_module_missing = true;
 	a->backoff_ticks = a->backoff_ticks ? a->backoff_ticks * 2 : 2;
 	if (a->backoff_ticks > 60000 / AGENT_TICK_MS)
 		a->backoff_ticks = 60000 / AGENT_TICK_MS;
 	a->retry_ticks = a->backoff_ticks;
+	a->connect_tries++;
+	if (!a->told_module_missing)
+		log_err("Unable to reach the vmmerge module: %s%s; retrying "
+			"with backoff (1 s doubling to 60 s), and at once when "
+			"it is loaded", strerror(-err),
+			err == -EPROTONOSUPPORT ? ": the module is not loaded "
+			"(load it: modprobe vmmerge, or insmod vmmerge.ko)" : "");
+	else
+		log_debug("vmmerge module still unreachable (%s) after %u "
+			  "attempts; next attempt in %u ms", strerror(-err),
+			  a->connect_tries,
+			  a->backoff_ticks * AGENT_TICK_MS);
+	a->told_module_missing = true;
 }
 
 void sync_tick(struct agent *a)

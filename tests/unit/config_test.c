@@ -136,6 +136,40 @@ static void test_malformed(void)
 	    "bad.conf:2: rescan_interval: expected 1 to 3600 seconds, got '0'");
 	bad("[rule r]\nmem_mib = 12x\n",
 	    "bad.conf:2: mem_mib: expected a number of MiB, got '12x'");
+	/* A stack belongs to one domain. */
+	bad("[rule a]\nexe = x\nstack = s\n\n[rule b]\nexe = y\nstack = s\n"
+	    "domain = d\n",
+	    "bad.conf:8: [rule b] puts stack s in domain d, but [rule a] "
+	    "(line 3) puts it in domain default: a stack belongs to one domain");
+	bad("[agent]\ndefault_stack = misc\n[rule a]\nexe = x\nstack = misc\n"
+	    "domain = d\n",
+	    "bad.conf:6: [rule a] puts stack misc in domain d, but it is the "
+	    "default stack, in domain default: a stack belongs to one domain");
+}
+
+/* Rules naming undeclared domains: valid, one warning per domain name. */
+static void test_warnings(void)
+{
+	static const char text[] =
+		"[domain known]\nisolated = yes\n"
+		"[rule a]\nexe = x\nstack = s1\ndomain = tenant-typo\n"
+		"[rule b]\nexe = y\nstack = s2\ndomain = tenant-typo\n"
+		"[rule c]\nexe = z\nstack = s3\ndomain = known\n";
+	struct config c;
+	char err[256], msg[512];
+	size_t pos = 0;
+
+	CHECK(config_parse_string(text, "w.conf", &c, err, sizeof(err)) == 0);
+	CHECK(config_next_warning(&c, "w.conf", &pos, msg, sizeof(msg)));
+	CHECK(!strcmp(msg, "w.conf:6: [rule a] domain 'tenant-typo' has no "
+		      "[domain tenant-typo] section: it is created shared (not "
+		      "isolated); declare it if that is not what you meant"));
+	CHECK(!config_next_warning(&c, "w.conf", &pos, msg, sizeof(msg)));
+	config_free(&c);
+	pos = 0;
+	CHECK(config_parse_string(good, "t.conf", &c, err, sizeof(err)) == 0);
+	CHECK(!config_next_warning(&c, "t.conf", &pos, msg, sizeof(msg)));
+	config_free(&c);
 }
 
 static void test_long_line(void)
@@ -241,6 +275,7 @@ static const struct unit_test tests[] = {
 	{ "defaults and IPv6 listen", test_defaults },
 	{ "malformed configs name file:line", test_malformed },
 	{ "overlong line", test_long_line },
+	{ "warnings: undeclared domains", test_warnings },
 	{ "missing file", test_load_missing },
 	{ "VMM executable names", test_is_vmm },
 	{ "rule matching", test_classify },
