@@ -35,15 +35,6 @@ FAKE=$FAKE_DIR/qemu-system-x86_64
 AGENT_PID=
 BLOCKER=
 
-wait_until() {
-	local end=$((SECONDS + $1))
-	shift
-	while ! "$@"; do
-		[ "$SECONDS" -lt "$end" ] || return 1
-		sleep 0.5
-	done
-}
-
 vm_rows() { awk 'NR > 1 { print $3, $4, $5 }' /proc/vmmerge/vms 2>/dev/null | sort; }
 nr_vms() { awk 'NR > 1' /proc/vmmerge/vms | wc -l; }
 registered() { awk -v p="$1" 'NR > 1 && $3 == p' /proc/vmmerge/vms 2>/dev/null | grep -q .; }

@@ -30,15 +30,6 @@ URL=http://127.0.0.1:$PORT/metrics
 MEM=256
 AGENT_PID=
 
-wait_until() {
-	local end=$((SECONDS + $1))
-	shift
-	while ! "$@"; do
-		[ "$SECONDS" -lt "$end" ] || return 1
-		sleep 0.5
-	done
-}
-
 vm_rows() { awk 'NR > 1 { print $3, $4, $5 }' /proc/vmmerge/vms | sort; }
 expected_rows() {
 	local i

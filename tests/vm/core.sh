@@ -20,43 +20,13 @@
 # 7. kill vm3's VMM: event, VM gone; a process reusing its pid is not added
 . "$(dirname "$0")/lib.sh"
 
-NL=$VMT_REPO/tests/tools/nlcall
-SYS=/sys/kernel/vmmerge
 MEM=256
-
-nl() { log "nlcall $*"; "$NL" "$@"; }
-
-# vm_field ID FIELD: a field of the VM as the module reports it (vm.FIELD).
-vm_field() {
-	"$NL" get-vm "vm{" id="$1" "}" | tr ' ' '\n' | sed -n "s/^vm\.$2=//p"
-}
-
-vm_state() { awk -v id="$1" '$1 == id { print $7 }' /proc/vmmerge/vms; }
-
-knob() { echo "$2" >"$SYS/$1"; log "$1=$(cat "$SYS/$1")"; }
-
-add_vm() { # add_vm I GROUP: register microVM I as VM id I+1
-	local i=$1
-	nl add-vm "vm{" id=$((i + 1)) name="${MV_NAME[$i]}" pid="${MV_PID[$i]}" \
-		group="$2" "regions{" "region{" start="${MV_RAM_START[$i]}" \
-		length="${MV_RAM_LEN[$i]}" "}" "}" "}"
-}
 
 setup_registry() {
 	nl new-domain "domain{" name=tenantA "}" &&
 		nl new-group "group{" name=py domain=tenantA "}" &&
 		nl new-group "group{" name=node domain=tenantA "}" &&
-		add_vm 0 py && add_vm 1 py && add_vm 2 node && add_vm 3 node
-}
-
-# wait_until SEC CMD...: poll CMD every second until it succeeds.
-wait_until() {
-	local end=$((SECONDS + $1))
-	shift
-	while ! "$@"; do
-		[ "$SECONDS" -lt "$end" ] || return 1
-		sleep 1
-	done
+		vmm_add 0 py && vmm_add 1 py && vmm_add 2 node && vmm_add 3 node
 }
 
 all_merging() {

@@ -16,8 +16,6 @@
 
 NVM=5
 ROUNDS=${DEMO_ROUNDS:-6}
-NL=$VMT_REPO/tests/tools/nlcall
-SYS=/sys/kernel/vmmerge
 
 say() { printf '\n### %s\n' "$*" >&2; }
 nl() { printf '$ nlcall %s\n' "$*" >&2; "$NL" "$@" >&2; }
@@ -40,13 +38,6 @@ show_tables() {
 		echo "--- /proc/vmmerge/$f" >&2
 		cat "/proc/vmmerge/$f" >&2
 	done
-}
-
-add_vm() { # add_vm I GROUP
-	local i=$1
-	nl add-vm "vm{" id=$((i + 1)) name="${MV_NAME[$i]}" pid="${MV_PID[$i]}" \
-		group="$2" "regions{" "region{" start="${MV_RAM_START[$i]}" \
-		length="${MV_RAM_LEN[$i]}" "}" "}" "}"
 }
 
 say "loading the module"
@@ -77,11 +68,11 @@ nl new-group "group{" name=python domain=tenantA "}"
 nl new-group "group{" name=node domain=tenantA "}"
 nl new-group "group{" name=batch domain=tenantA "}"
 nl new-group "group{" name=vault domain=secret "}"
-add_vm 0 python
-add_vm 1 python
-add_vm 2 node
-add_vm 3 batch
-add_vm 4 vault
+vmm_add 0 python
+vmm_add 1 python
+vmm_add 2 node
+vmm_add 3 batch
+vmm_add 4 vault
 show_tables
 
 for ((r = 1; r <= ROUNDS; r++)); do

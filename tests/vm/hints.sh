@@ -13,29 +13,8 @@
 # the query by name; malformed sketches are refused with their errno.
 . "$(dirname "$0")/lib.sh"
 
-NL=$VMT_REPO/tests/tools/nlcall
-SYS=/sys/kernel/vmmerge
 MEM=128
 
-nl() { log "nlcall $*"; "$NL" "$@"; }
-knob() { echo "$2" >"$SYS/$1"; log "$1=$(cat "$SYS/$1")"; }
-vm_field() {
-	"$NL" get-vm "vm{" id="$1" "}" | tr ' ' '\n' | sed -n "s/^vm\.$2=//p"
-}
-wait_until() {
-	local end=$((SECONDS + $1))
-	shift
-	while ! "$@"; do
-		[ "$SECONDS" -lt "$end" ] || return 1
-		sleep 1
-	done
-}
-add_vm() { # add_vm I GROUP
-	local i=$1
-	nl add-vm "vm{" id=$((i + 1)) name="${MV_NAME[$i]}" pid="${MV_PID[$i]}" \
-		group="$2" "regions{" "region{" start="${MV_RAM_START[$i]}" \
-		length="${MV_RAM_LEN[$i]}" "}" "}" "}"
-}
 fully_sampled() {
 	local id s p
 	for id in 1 2 3; do
@@ -83,7 +62,7 @@ nl new-domain "domain{" name=t "}"
 nl new-domain "domain{" name=u "}"
 nl new-group "group{" name=a domain=t "}"
 nl new-group "group{" name=b domain=t "}"
-add_vm 0 a && add_vm 1 a && add_vm 2 b || die "registration failed"
+vmm_add 0 a && vmm_add 1 a && vmm_add 2 b || die "registration failed"
 check nodes-known wait_until 30 nodes_known
 check full-coverage wait_until 300 fully_sampled
 sleep 2

@@ -18,6 +18,7 @@
 #           MV_RAM_LEN[I] (bytes) MV_MEM[I] (MiB) MV_SOCK[I] MV_QMP[I]
 #           MV_LOG[I] MV_NAME[I]; files $MV_DIR/vmI.pid and $MV_DIR/vmI.ram
 #           ("START_HEX END_HEX LEN_BYTES"). MV_COUNT = VMs started so far.
+# vmmerge   nl | knob | vm_field | vm_state | vmm_add | wait_until (below)
 # Cleanup   on_exit CMD... (run at exit, before the library's own cleanup:
 #           microVMs stopped, KSM stopped if ksm_start was used, module
 #           unloaded if this script loaded it).
@@ -389,6 +390,44 @@ microvm_stop_all() {
 	local i
 	for ((i = 0; i < MV_COUNT; i++)); do
 		[ -z "${MV_PID[$i]}" ] || microvm_kill "$i"
+	done
+}
+
+# ---------------------------------------------------------------- vmmerge
+# The module through tests/tools/nlcall and its sysfs/procfs files.
+#   nl ARGS...            log and run nlcall
+#   knob NAME VALUE       write /sys/kernel/vmmerge/NAME, log the result
+#   vm_field ID FIELD     a field of VM ID as GET_VM reports it (vm.FIELD)
+#   vm_state ID           its state in /proc/vmmerge/vms
+#   vmm_add I GROUP       register microVM I (guest RAM as found) as VM I+1
+#   wait_until SEC CMD... poll CMD every half second until it succeeds
+
+NL=$VMT_REPO/tests/tools/nlcall
+SYS=/sys/kernel/vmmerge
+
+nl() { log "nlcall $*"; "$NL" "$@"; }
+
+knob() { echo "$2" >"$SYS/$1"; log "$1=$(cat "$SYS/$1")"; }
+
+vm_field() {
+	"$NL" get-vm "vm{" id="$1" "}" | tr ' ' '\n' | sed -n "s/^vm\.$2=//p"
+}
+
+vm_state() { awk -v id="$1" '$1 == id { print $7 }' /proc/vmmerge/vms; }
+
+vmm_add() {
+	local i=$1
+	nl add-vm "vm{" id=$((i + 1)) name="${MV_NAME[$i]}" pid="${MV_PID[$i]}" \
+		group="$2" "regions{" "region{" start="${MV_RAM_START[$i]}" \
+		length="${MV_RAM_LEN[$i]}" "}" "}" "}"
+}
+
+wait_until() {
+	local end=$((SECONDS + $1))
+	shift
+	while ! "$@"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.5
 	done
 }
 

@@ -16,31 +16,7 @@
 # script computes itself from /proc/PID/pagemap and /proc/PID/mem.
 . "$(dirname "$0")/lib.sh"
 
-NL=$VMT_REPO/tests/tools/nlcall
-SYS=/sys/kernel/vmmerge
 MEM=128
-
-nl() { log "nlcall $*"; "$NL" "$@"; }
-knob() { echo "$2" >"$SYS/$1"; log "$1=$(cat "$SYS/$1")"; }
-vm_state() { awk -v id="$1" '$1 == id { print $7 }' /proc/vmmerge/vms; }
-vm_field() {
-	"$NL" get-vm "vm{" id="$1" "}" | tr ' ' '\n' | sed -n "s/^vm\.$2=//p"
-}
-wait_until() {
-	local end=$((SECONDS + $1))
-	shift
-	while ! "$@"; do
-		[ "$SECONDS" -lt "$end" ] || return 1
-		sleep 1
-	done
-}
-
-add_vm() { # add_vm I GROUP
-	local i=$1
-	nl add-vm "vm{" id=$((i + 1)) name="${MV_NAME[$i]}" pid="${MV_PID[$i]}" \
-		group="$2" "regions{" "region{" start="${MV_RAM_START[$i]}" \
-		length="${MV_RAM_LEN[$i]}" "}" "}" "}"
-}
 
 # Every VM sampled completely at least once, and estimated since.
 fully_sampled() {
@@ -131,7 +107,7 @@ nl new-group "group{" name=rnd domain=t "}"
 "$NL" --listen 6 >"$VMT_STATE/states.log" 2>&1 &
 lpid=$!
 wait_until 10 grep -q listening "$VMT_STATE/states.log"
-add_vm 0 pat && add_vm 1 pat && add_vm 2 seq && add_vm 3 rnd || die "registration failed"
+vmm_add 0 pat && vmm_add 1 pat && vmm_add 2 seq && vmm_add 3 rnd || die "registration failed"
 log "states right after registration: $(vm_state 1) $(vm_state 2) $(vm_state 3) $(vm_state 4)"
 wait "$lpid"
 grep 'vm.id=4 ' "$VMT_STATE/states.log" >&2
@@ -186,7 +162,7 @@ grep -qw mg "/proc/${MV_PID[3]}/smaps" &&
 used=$(cat $SYS/fingerprint_slots)
 nl del-vm "vm{" id=3 "}"
 knob max_fingerprints $((used - 32768 + 4096))
-add_vm 2 seq
+vmm_add 2 seq
 slots=$(( $(cat $SYS/fingerprint_slots) - used + 32768 ))
 log "re-registered vm2 with $slots fingerprint slots"
 [ "$slots" = 4096 ] && pass fingerprints-bounded || fail fingerprints-bounded "$slots slots"
