@@ -4,6 +4,7 @@
 #   make            build the module (for the kernel the test VM boots) and tools
 #   make check      unit tests, then in-VM integration tests (QEMU, nested microVMs)
 #   make demo       boot the test VM, load the module, run microVMs, show figures
+#   make bench      the density benchmark against KSM baselines (bench/run)
 #   make style      checkpatch (if present) and clang-format dry run
 #   make sparse     sparse over the module
 #   make install    install module, agent, unit and man pages on this host
@@ -15,7 +16,7 @@ PREFIX ?= /usr
 DESTDIR ?=
 export KVER VMMERGE_VERSION
 
-.PHONY: all setup module tools check unit vmtest demo style sparse install \
+.PHONY: all setup module tools check unit vmtest demo bench style sparse install \
 	dkms-install clean
 
 all: setup module tools
@@ -66,6 +67,11 @@ unit: tools
 
 demo: all
 	scripts/demo
+
+# The density benchmark (bench/run --help for its options); results and
+# plots land in build/bench/.
+bench: all
+	bench/run $(BENCH_ARGS)
 
 install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install

@@ -1,0 +1,415 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Helpers of bench/density (run inside the test VM) and bench/run (host).
+
+  benchtool.py sample --phase P --duration S --interval I --vms F --out CSV
+                      [--schedule SPEC]
+      One CSV row per interval: KSM counters, the VMMs' summed RSS, CPU
+      ticks of ksmd, vmmerge_scan and vmmerged, KSM's rate, per-stack SAVED
+      from /proc/vmmerge/groups. SPEC ("T:PAGES:SLEEP_MS,...,T:off") sets
+      KSM's rate at T seconds into the phase (the Kata-style schedule).
+  benchtool.py split --vms F [--stride N]
+      Sample every Nth page of each VM's guest RAM (pagemap, kpageflags,
+      /proc/PID/mem): the share of KSM mappings whose content is all zero.
+      Prints JSON.
+  benchtool.py qmp SOCKET COMMAND
+      One QMP command (e.g. stop, cont) on a VMM's QMP socket.
+  benchtool.py report DIR
+      From DIR/samples.csv, DIR/phases.json, DIR/split-*.json: the results
+      table (DIR/results.txt, DIR/results.csv, DIR/results.json) and the
+      gnuplot data and script (DIR/plot.gp).
+
+F (the VM list) has one line per VM: INDEX NAME STACK PID RAM_START_HEX
+RAM_LEN_BYTES ROLE (ROLE: warm, paused or data).
+"""
+import json
+import os
+import socket
+import struct
+import sys
+import time
+
+KSM = "/sys/kernel/mm/ksm"
+PAGE = 4096
+HZ = os.sysconf("SC_CLK_TCK")
+STACKS = ("python3", "node", "perl")
+
+
+def rd(path, default=0):
+    try:
+        with open(path) as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return default
+
+
+def wr(path, value):
+    with open(path, "w") as f:
+        f.write(str(value))
+
+
+def load_vms(path):
+    vms = []
+    with open(path) as f:
+        for line in f:
+            p = line.split()
+            if len(p) >= 7:
+                vms.append({"i": int(p[0]), "name": p[1], "stack": p[2], "pid": int(p[3]),
+                            "start": int(p[4], 16), "len": int(p[5]), "role": p[6]})
+    return vms
+
+
+def find_pid(comm):
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/comm") as f:
+                    if f.read().strip() == comm:
+                        return int(d)
+            except OSError:
+                pass
+    return None
+
+
+def ticks(pid):
+    if not pid:
+        return 0
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            st = f.read().rsplit(")", 1)[1].split()
+        return int(st[11]) + int(st[12])  # utime + stime
+    except (OSError, IndexError):
+        return 0
+
+
+def rss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * PAGE // 1024
+    except OSError:
+        return 0
+
+
+def group_saved():
+    out = {s: 0 for s in STACKS}
+    try:
+        with open("/proc/vmmerge/groups") as f:
+            next(f)
+            for line in f:
+                p = line.split()
+                if p and p[0] in out:
+                    out[p[0]] = int(p[6])
+    except (OSError, StopIteration, ValueError, IndexError):
+        pass
+    return out
+
+
+COLUMNS = ["phase", "t", "pages_shared", "pages_sharing", "pages_unshared",
+           "pages_volatile", "full_scans", "rss_kb", "ksmd_ticks", "scan_ticks",
+           "agent_ticks", "pages_to_scan", "sleep_ms", "run", "nr_enrolled"] + \
+          [f"saved_{s}" for s in STACKS]
+
+
+def cmd_sample(a):
+    vms = load_vms(a.vms)
+    ksmd = find_pid("ksmd")
+    scan = find_pid("vmmerge_scan")
+    agent = find_pid("vmmerged")
+    sched = []
+    if a.schedule:
+        for step in a.schedule.split(","):
+            p = step.split(":")
+            sched.append((float(p[0]), p[1:]))
+    new = not os.path.exists(a.out)
+    f = open(a.out, "a")
+    if new:
+        f.write(",".join(COLUMNS) + "\n")
+    t0 = time.monotonic()
+    nxt = 0.0
+    while True:
+        t = time.monotonic() - t0
+        while sched and sched[0][0] <= t:
+            _, s = sched.pop(0)
+            if s[0] == "off":
+                wr(f"{KSM}/run", 0)
+            else:
+                wr(f"{KSM}/pages_to_scan", s[0])
+                wr(f"{KSM}/sleep_millisecs", s[1])
+                wr(f"{KSM}/run", 1)
+            print(f"benchtool: {a.phase} t={t:.0f}s ksm -> {':'.join(s)}", file=sys.stderr)
+        if t >= nxt:
+            if not agent:
+                agent = find_pid("vmmerged")
+            g = group_saved()
+            row = [a.phase, f"{t:.1f}"] + \
+                [rd(f"{KSM}/{k}") for k in ("pages_shared", "pages_sharing", "pages_unshared",
+                                            "pages_volatile", "full_scans")] + \
+                [sum(rss_kb(v["pid"]) for v in vms), ticks(ksmd), ticks(scan), ticks(agent),
+                 rd(f"{KSM}/pages_to_scan"), rd(f"{KSM}/sleep_millisecs"), rd(f"{KSM}/run"),
+                 rd("/sys/kernel/vmmerge/nr_enrolled")] + [g[s] for s in STACKS]
+            f.write(",".join(map(str, row)) + "\n")
+            f.flush()
+            nxt += a.interval
+            if t >= a.duration:
+                break
+        time.sleep(max(0.05, min(nxt - (time.monotonic() - t0),
+                                 (sched[0][0] - t) if sched else a.interval)))
+    f.close()
+
+
+KPF_KSM = 21
+KPF_THP = 22
+
+
+def cmd_split(a):
+    vms = load_vms(a.vms)
+    zero_map = nonzero_map = thp = sampled = 0
+    zero_pfns, nonzero_pfns, content = set(), set(), {}
+    kpf = os.open("/proc/kpageflags", os.O_RDONLY)
+    for v in vms:
+        n = v["len"] // PAGE
+        try:
+            pm = os.open(f"/proc/{v['pid']}/pagemap", os.O_RDONLY)
+            mem = os.open(f"/proc/{v['pid']}/mem", os.O_RDONLY)
+        except OSError:
+            continue
+        raw = os.pread(pm, n * 8, v["start"] // PAGE * 8)
+        for k in range(0, n, a.stride):
+            (e,) = struct.unpack_from("<Q", raw, k * 8)
+            if not e >> 63 & 1:
+                continue
+            sampled += 1
+            pfn = e & ((1 << 55) - 1)
+            (fl,) = struct.unpack("<Q", os.pread(kpf, 8, pfn * 8))
+            if fl >> KPF_THP & 1:
+                thp += 1
+            if not fl >> KPF_KSM & 1:
+                continue
+            z = content.get(pfn)
+            if z is None:
+                b = os.pread(mem, PAGE, v["start"] + k * PAGE)
+                z = content[pfn] = b.count(0) == PAGE
+            if z:
+                zero_map += 1
+                zero_pfns.add(pfn)
+            else:
+                nonzero_map += 1
+                nonzero_pfns.add(pfn)
+        os.close(pm)
+        os.close(mem)
+    os.close(kpf)
+    shared, sharing = rd(f"{KSM}/pages_shared"), rd(f"{KSM}/pages_sharing")
+    maps = zero_map + nonzero_map
+    zfrac = zero_map / maps if maps else 0.0
+    # Scale the sampled mappings to KSM's own count of mappings
+    # (shared + sharing); one zero KSM page serves at most
+    # max_page_sharing mappings.
+    mps = rd(f"{KSM}/max_page_sharing", 256) or 256
+    zmaps = zfrac * (shared + sharing)
+    zsaved = max(0, round(zmaps - -(-zmaps // mps)))
+    out = {"stride": a.stride, "sampled_present": sampled, "sampled_thp": thp,
+           "sampled_ksm_zero": zero_map, "sampled_ksm_nonzero": nonzero_map,
+           "pages_shared": shared, "pages_sharing": sharing,
+           "zero_saved_pages": min(zsaved, sharing),
+           "nonzero_saved_pages": sharing - min(zsaved, sharing)}
+    print(json.dumps(out))
+
+
+def cmd_qmp(a):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(30)
+    s.connect(a.socket)
+    f = s.makefile("rwb")
+    f.readline()  # greeting
+    for c in ("qmp_capabilities", a.command):
+        f.write(json.dumps({"execute": c}).encode() + b"\n")
+        f.flush()
+        while True:
+            r = json.loads(f.readline())
+            if "return" in r or "error" in r:
+                break
+        if "error" in r:
+            print(f"qmp {c}: {r['error']}", file=sys.stderr)
+            sys.exit(1)
+    s.close()
+
+
+def read_samples(path):
+    rows = {}
+    with open(path) as f:
+        hdr = f.readline().strip().split(",")
+        for line in f:
+            p = line.strip().split(",")
+            if len(p) != len(hdr):
+                continue
+            r = dict(zip(hdr, p))
+            for k in hdr[1:]:
+                r[k] = float(r[k])
+            rows.setdefault(r["phase"], []).append(r)
+    return rows
+
+
+def cmd_report(a):
+    d = a.dir
+    rows = read_samples(os.path.join(d, "samples.csv"))
+    with open(os.path.join(d, "phases.json")) as f:
+        meta = json.load(f)
+    phases = [p["name"] for p in meta["phases"] if p["name"] in rows]
+    base = rows.get("none")
+    base_rss = base[-1]["rss_kb"] if base else None
+    mib = PAGE / 1048576
+    res = {}
+    for ph in phases:
+        r = rows[ph]
+        fin = r[-1]
+        sp = {}
+        try:
+            with open(os.path.join(d, f"split-{ph}.json")) as f:
+                sp = json.load(f)
+        except (OSError, ValueError):
+            pass
+        # KSM pages count in the RSS of every VMM that maps them: the
+        # memory the VMMs really use is their RSS minus pages_sharing.
+        phys = fin["rss_kb"] - fin["pages_sharing"] * PAGE // 1024
+        res[ph] = {"final_sharing": fin["pages_sharing"], "rss_kb": fin["rss_kb"],
+                   "phys_kb": phys,
+                   "rss_saved_kb": (base_rss - phys) if base_rss else None,
+                   "zero_saved": sp.get("zero_saved_pages"),
+                   "nonzero_saved": sp.get("nonzero_saved_pages"),
+                   "stacks": {s: fin[f"saved_{s}"] for s in STACKS},
+                   "duration": fin["t"]}
+    merging = [p for p in phases if p != "none"]
+    best = max((res[p]["final_sharing"] for p in merging), default=0)
+    win = meta.get("steady_window", 90)
+    for ph in phases:
+        r = rows[ph]
+        c0 = r[0]
+        cpu = lambda x: (x["ksmd_ticks"] - c0["ksmd_ticks"] + x["scan_ticks"] - c0["scan_ticks"]) / HZ
+        t90 = None
+        for x in r:
+            if best and x["pages_sharing"] >= 0.9 * best:
+                t90 = x
+                break
+        res[ph]["t90"] = t90["t"] if t90 else None
+        res[ph]["cpu_to_t90"] = cpu(t90) if t90 else None
+        # The same against the phase's own final saving (what a targeted
+        # phase that leaves low-yield VMs out converges to).
+        own = next((x for x in r if r[-1]["pages_sharing"] and
+                    x["pages_sharing"] >= 0.9 * r[-1]["pages_sharing"]), None)
+        res[ph]["t90_own"] = own["t"] if own else None
+        res[ph]["cpu_to_t90_own"] = cpu(own) if own else None
+        res[ph]["cpu_total"] = cpu(r[-1])
+        res[ph]["ksmd_cpu_total"] = (r[-1]["ksmd_ticks"] - c0["ksmd_ticks"]) / HZ
+        res[ph]["scan_cpu_total"] = (r[-1]["scan_ticks"] - c0["scan_ticks"]) / HZ
+        res[ph]["agent_cpu_total"] = (r[-1]["agent_ticks"] - c0["agent_ticks"]) / HZ
+        tail = [x for x in r if x["t"] >= r[-1]["t"] - win]
+        dt = tail[-1]["t"] - tail[0]["t"]
+        res[ph]["steady_cpu_per_min"] = (cpu(tail[-1]) - cpu(tail[0])) * 60 / dt if dt > 0 else None
+        res[ph]["steady_agent_cpu_per_min"] = \
+            (tail[-1]["agent_ticks"] - tail[0]["agent_ticks"]) / HZ * 60 / dt if dt > 0 else None
+    # ratios of vmmerge (phase "vmmerge") against static and kata
+    ratios = {}
+    if "vmmerge" in res:
+        v = res["vmmerge"]
+        for ref in ("static", "kata"):
+            if ref not in res:
+                continue
+            o = res[ref]
+            q = lambda x, y: (x / y) if (x is not None and y) else None
+            ratios[ref] = {"final_saving": q(v["final_sharing"], o["final_sharing"]),
+                           "nonzero_saving": q(v["nonzero_saved"], o["nonzero_saved"]),
+                           "cpu_to_t90": q(v["cpu_to_t90"], o["cpu_to_t90"]),
+                           "steady_cpu_per_min": q(v["steady_cpu_per_min"], o["steady_cpu_per_min"]),
+                           "t90": q(v["t90"], o["t90"]),
+                           "cpu_to_t90_own": q(v["cpu_to_t90_own"], o["cpu_to_t90_own"]),
+                           "t90_own": q(v["t90_own"], o["t90_own"])}
+    out = {"meta": meta, "baseline_rss_kb": base_rss, "best_final_sharing": best,
+           "results": res, "ratios_vmmerge_over": ratios}
+    with open(os.path.join(d, "results.json"), "w") as f:
+        json.dump(out, f, indent=1)
+
+    fmt = lambda x, n=1: "-" if x is None else f"{x:.{n}f}"
+    hdr = ["config", "saved_MiB", "saved_%rss", "nonzero_MiB", "zero_MiB", "used_MiB", "used_saved_MiB",
+           "t90_s", "cpu_to_t90_s", "t90own_s", "cpu_t90own_s", "steady_cpu_s/min", "cpu_total_s", "agent_cpu_s",
+           "py_MiB", "node_MiB", "perl_MiB"]
+    lines = []
+    csv = [",".join(hdr)]
+    for ph in phases:
+        x = res[ph]
+        row = [ph, fmt(x["final_sharing"] * mib),
+               fmt(100 * x["final_sharing"] * 4 / base_rss if base_rss else None),
+               fmt(x["nonzero_saved"] * mib if x["nonzero_saved"] is not None else None),
+               fmt(x["zero_saved"] * mib if x["zero_saved"] is not None else None),
+               fmt(x["phys_kb"] / 1024),
+               fmt(x["rss_saved_kb"] / 1024 if x["rss_saved_kb"] is not None else None),
+               fmt(x["t90"], 0), fmt(x["cpu_to_t90"], 2), fmt(x["t90_own"], 0),
+               fmt(x["cpu_to_t90_own"], 2), fmt(x["steady_cpu_per_min"], 2),
+               fmt(x["cpu_total"], 2), fmt(x["agent_cpu_total"], 2)] + \
+              [fmt(x["stacks"][s] * mib) for s in STACKS]
+        lines.append(row)
+        csv.append(",".join(row))
+    w = [max(len(hdr[i]), *(len(l[i]) for l in lines)) for i in range(len(hdr))]
+    txt = [" ".join(h.rjust(w[i]) for i, h in enumerate(hdr))]
+    txt += [" ".join(c.rjust(w[i]) for i, c in enumerate(l)) for l in lines]
+    txt.append("")
+    txt.append("used = summed VMM RSS - pages_sharing at the end; used_saved = baseline RSS - used")
+    txt.append(f"baseline VMM RSS {fmt(base_rss / 1024 if base_rss else None)} MiB; "
+               f"best final saving {fmt(best * mib)} MiB; t90 = first sample at >= 90% of it;"
+               " t90own = first sample at >= 90% of the phase's own final saving")
+    for ref, q in ratios.items():
+        txt.append(f"vmmerge / {ref}: " + ", ".join(f"{k} {fmt(v, 2)}" for k, v in q.items()))
+    with open(os.path.join(d, "results.txt"), "w") as f:
+        f.write("\n".join(txt) + "\n")
+    with open(os.path.join(d, "results.csv"), "w") as f:
+        f.write("\n".join(csv) + "\n")
+    # gnuplot: one data file per phase (t, saved MiB, CPU s cumulative)
+    for ph in phases:
+        r = rows[ph]
+        c0 = r[0]
+        with open(os.path.join(d, f"plot-{ph}.dat"), "w") as f:
+            prev = None
+            for x in r:
+                cum = (x["ksmd_ticks"] - c0["ksmd_ticks"] + x["scan_ticks"] - c0["scan_ticks"]) / HZ
+                pct = 0.0
+                if prev is not None and x["t"] > prev[0]:
+                    pct = 100 * (cum - prev[1]) / (x["t"] - prev[0])
+                f.write(f"{x['t']} {x['pages_sharing'] * mib:.1f} {cum:.2f} {pct:.1f}\n")
+                prev = (x["t"], cum)
+    with open(os.path.join(d, "plot.gp"), "w") as f:
+        f.write("set terminal pngcairo noenhanced size 900,500\nset key right bottom\nset grid\n"
+                "set yrange [0:*]\nset offsets 0, 0, graph 0.05, 0\n"
+                "set xlabel 'seconds since the configuration started'\n")
+        f.write("set output 'saving.png'\nset ylabel 'MiB saved (pages_sharing)'\n")
+        f.write("plot " + ", ".join(f"'plot-{p}.dat' using 1:2 with lines lw 2 title '{p}'"
+                                    for p in merging) + "\n")
+        f.write("set output 'cpu.png'\nset key right top\nset ylabel 'ksmd + vmmerge_scan, % of a CPU'\n")
+        f.write("plot " + ", ".join(f"'plot-{p}.dat' using 1:4 with lines lw 2 title '{p}'"
+                                    for p in merging) + "\n")
+    print("\n".join(txt))
+
+
+def main():
+    import argparse
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("sample")
+    s.add_argument("--phase", required=True)
+    s.add_argument("--duration", type=float, required=True)
+    s.add_argument("--interval", type=float, default=5)
+    s.add_argument("--vms", required=True)
+    s.add_argument("--out", required=True)
+    s.add_argument("--schedule")
+    s = sub.add_parser("split")
+    s.add_argument("--vms", required=True)
+    s.add_argument("--stride", type=int, default=16)
+    s = sub.add_parser("qmp")
+    s.add_argument("socket")
+    s.add_argument("command")
+    s = sub.add_parser("report")
+    s.add_argument("dir")
+    a = ap.parse_args()
+    {"sample": cmd_sample, "split": cmd_split, "qmp": cmd_qmp, "report": cmd_report}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    main()
