@@ -581,37 +581,51 @@ static int on_event(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-int vnl_subscribe(struct vnl *v)
+/*
+ * Join multicast group @group of @family and take its messages on @cb,
+ * without blocking.  Unasked messages carry sequence number 0, so the
+ * sequence check is off.
+ */
+static int vnl_listen(struct vnl *v, const char *family, const char *group,
+		      nl_recvmsg_msg_cb_t cb)
 {
-	int grp = genl_ctrl_resolve_grp(v->sk, VMMERGE_GENL_NAME,
-					VMMERGE_MCGRP_EVENTS);
-	int err;
+	int grp = genl_ctrl_resolve_grp(v->sk, family, group);
+	int err = grp < 0 ? grp : nl_socket_add_membership(v->sk, grp);
 
-	if (grp < 0)
-		return -nlerr_errno(grp);
-	err = nl_socket_add_membership(v->sk, grp);
 	if (err < 0)
 		return -nlerr_errno(err);
 	nl_socket_disable_seq_check(v->sk);
-	if (nl_socket_modify_cb(v->sk, NL_CB_VALID, NL_CB_CUSTOM, on_event, v))
+	if (nl_socket_modify_cb(v->sk, NL_CB_VALID, NL_CB_CUSTOM, cb, v))
 		return -ENOMEM;
-	return nl_socket_set_nonblocking(v->sk) < 0 ? -EIO : 0;
+	err = nl_socket_set_nonblocking(v->sk);
+	return err < 0 ? -nlerr_errno(err) : 0;
 }
 
-int vnl_read_events(struct vnl *v,
-		    void (*fn)(const struct vmm_event *ev, void *arg),
-		    void *arg)
+/* Handle every message waiting on the socket. */
+static int vnl_drain(struct vnl *v)
 {
 	int err;
 
-	v->event_fn = fn;
-	v->event_arg = arg;
 	do {
 		err = nl_recvmsgs_default(v->sk);
 	} while (err > 0);
 	if (err == -NLE_AGAIN || err == 0)
 		return 0;
 	return -nlerr_errno(err);
+}
+
+int vnl_subscribe(struct vnl *v)
+{
+	return vnl_listen(v, VMMERGE_GENL_NAME, VMMERGE_MCGRP_EVENTS, on_event);
+}
+
+int vnl_read_events(struct vnl *v,
+		    void (*fn)(const struct vmm_event *ev, void *arg),
+		    void *arg)
+{
+	v->event_fn = fn;
+	v->event_arg = arg;
+	return vnl_drain(v);
 }
 
 /* Controller notifications: NEWFAMILY / DELFAMILY naming our family. */
@@ -643,31 +657,22 @@ static int on_ctrl(struct nl_msg *msg, void *arg)
 int vnl_watch_open(struct vnl **out)
 {
 	struct vnl *v = calloc(1, sizeof(*v));
-	int err = -ENOMEM, grp;
+	int err = -ENOMEM;
 
 	*out = NULL;
 	if (!v || !(v->sk = nl_socket_alloc()))
 		goto err_free;
 	err = genl_connect(v->sk);
-	if (err < 0)
-		goto err_nl;
-	grp = genl_ctrl_resolve_grp(v->sk, "nlctrl", "notify");
-	err = grp < 0 ? grp : nl_socket_add_membership(v->sk, grp);
-	if (err < 0)
-		goto err_nl;
-	nl_socket_disable_seq_check(v->sk);
-	if (nl_socket_modify_cb(v->sk, NL_CB_VALID, NL_CB_CUSTOM, on_ctrl, v)) {
-		err = -ENOMEM;
+	if (err < 0) {
+		err = -nlerr_errno(err);
 		goto err_free;
 	}
-	err = nl_socket_set_nonblocking(v->sk);
-	if (err < 0)
-		goto err_nl;
+	err = vnl_listen(v, "nlctrl", "notify", on_ctrl);
+	if (err)
+		goto err_free;
 	*out = v;
 	return 0;
 
-err_nl:
-	err = -nlerr_errno(err);
 err_free:
 	vnl_close(v);
 	return err;
@@ -675,14 +680,7 @@ err_free:
 
 int vnl_watch_read(struct vnl *v, void (*fn)(int up, void *arg), void *arg)
 {
-	int err;
-
 	v->watch_fn = fn;
 	v->event_arg = arg;
-	do {
-		err = nl_recvmsgs_default(v->sk);
-	} while (err > 0);
-	if (err == -NLE_AGAIN || err == 0)
-		return 0;
-	return -nlerr_errno(err);
+	return vnl_drain(v);
 }
