@@ -35,8 +35,6 @@ FAKE=$FAKE_DIR/qemu-system-x86_64
 AGENT_PID=
 BLOCKER=
 
-vm_rows() { awk 'NR > 1 { print $3, $4, $5 }' /proc/vmmerge/vms 2>/dev/null | sort; }
-nr_vms() { awk 'NR > 1' /proc/vmmerge/vms | wc -l; }
 registered() { awk -v p="$1" 'NR > 1 && $3 == p' /proc/vmmerge/vms 2>/dev/null | grep -q .; }
 expected_rows() {
 	local i
@@ -44,7 +42,6 @@ expected_rows() {
 		[ -z "${MV_PID[$i]}" ] || echo "${MV_PID[$i]} python3.11 tenant-a"
 	done | sort
 }
-rows_as_expected() { [ "$(vm_rows)" = "$(expected_rows)" ]; }
 
 # Every agent line gets the time it was written (seconds, microseconds),
 # through a FIFO (the chroot has no /dev/fd for process substitution).
@@ -60,13 +57,6 @@ agent_start() {
 }
 
 agent_alive() { [ -n "$AGENT_PID" ] && kill -0 "$AGENT_PID" 2>/dev/null; }
-
-agent_kill() {
-	[ -n "$AGENT_PID" ] || return 0
-	kill -"${1:-TERM}" "$AGENT_PID" 2>/dev/null
-	wait "$AGENT_PID" 2>/dev/null
-	AGENT_PID=
-}
 
 # The log since mark_log, without the timestamps.
 mark_log() { LOG_MARK=$(wc -l <"$ALOG"); }

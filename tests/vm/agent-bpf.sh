@@ -30,27 +30,18 @@ URL=http://127.0.0.1:$PORT/metrics
 MEM=256
 AGENT_PID=
 
-vm_rows() { awk 'NR > 1 { print $3, $4, $5 }' /proc/vmmerge/vms | sort; }
 expected_rows() {
 	local i
 	for ((i = 0; i < MV_COUNT; i++)); do
 		[ -z "${MV_PID[$i]}" ] || echo "${MV_PID[$i]} python3.11 tenant-a"
 	done | sort
 }
-rows_as_expected() { [ "$(vm_rows)" = "$(expected_rows)" ]; }
 
 agent_start() {
 	log "starting $AGENT -c $CONF"
 	VMMERGED_DEBUG=1 "$AGENT" -c "$CONF" >>"$ALOG" 2>&1 &
 	AGENT_PID=$!
 	wait_until 20 curl -sf -o /dev/null "$URL"
-}
-
-agent_kill() {
-	[ -n "$AGENT_PID" ] || return 0
-	kill -"${1:-TERM}" "$AGENT_PID" 2>/dev/null
-	wait "$AGENT_PID" 2>/dev/null
-	AGENT_PID=
 }
 
 metric() { curl -sf "$URL" | awk -v n="$1" '$1 == n { print $2 }'; }

@@ -31,10 +31,8 @@ URL=http://127.0.0.1:$PORT/metrics
 MEM=256
 AGENT_PID=
 
-# The module's view: "PID GROUP DOMAIN" per VM, sorted; and id+pid pairs.
-vm_rows() { awk 'NR > 1 { print $3, $4, $5 }' /proc/vmmerge/vms | sort; }
+# "ID PID" of every registered VM, sorted (vm_rows is in lib.sh).
 vm_ids() { awk 'NR > 1 { print $1, $3 }' /proc/vmmerge/vms | sort; }
-nr_vms() { awk 'NR > 1' /proc/vmmerge/vms | wc -l; }
 
 # expected_rows: what vm_rows must show for the live microVMs.
 expected_rows() {
@@ -49,20 +47,12 @@ expected_rows() {
 		echo "${MV_PID[$i]} $g tenant-a"
 	done | sort
 }
-rows_as_expected() { [ "$(vm_rows)" = "$(expected_rows)" ]; }
 
 agent_start() {
 	log "starting $AGENT -c $CONF"
 	"$AGENT" -c "$CONF" >>"$ALOG" 2>&1 &
 	AGENT_PID=$!
 	wait_until 10 curl -sf -o /dev/null "$URL"
-}
-
-agent_kill() {
-	[ -n "$AGENT_PID" ] || return 0
-	kill -"${1:-TERM}" "$AGENT_PID" 2>/dev/null
-	wait "$AGENT_PID" 2>/dev/null
-	AGENT_PID=
 }
 
 # metric NAME{LABELS}: the value of one sample of the last scrape.

@@ -401,6 +401,10 @@ microvm_stop_all() {
 #   vm_state ID           its state in /proc/vmmerge/vms
 #   vmm_add I GROUP       register microVM I (guest RAM as found) as VM I+1
 #   wait_until SEC CMD... poll CMD every half second until it succeeds
+#   vm_rows               "PID GROUP DOMAIN" of every registered VM, sorted
+#   nr_vms                registered VMs
+#   rows_as_expected      vm_rows equals the script's own expected_rows
+#   agent_kill [SIG]      stop the vmmerged started as AGENT_PID
 
 NL=$VMT_REPO/tests/tools/nlcall
 SYS=/sys/kernel/vmmerge
@@ -429,6 +433,19 @@ wait_until() {
 		[ "$SECONDS" -lt "$end" ] || return 1
 		sleep 0.5
 	done
+}
+
+vm_rows() { awk 'NR > 1 { print $3, $4, $5 }' /proc/vmmerge/vms 2>/dev/null | sort; }
+
+nr_vms() { awk 'NR > 1' /proc/vmmerge/vms | wc -l; }
+
+rows_as_expected() { [ "$(vm_rows)" = "$(expected_rows)" ]; }
+
+agent_kill() {
+	[ -n "$AGENT_PID" ] || return 0
+	kill -"${1:-TERM}" "$AGENT_PID" 2>/dev/null
+	wait "$AGENT_PID" 2>/dev/null
+	AGENT_PID=
 }
 
 # ---------------------------------------------------------------- cleanup
