@@ -221,7 +221,6 @@ static bool vmm_stats_walk_all(void)
 
 	if (!left)
 		return false;
-	vm = list_first_entry(&vmm_reg.vms, struct vmm_vm, list);
 	list_for_each_entry(vm, &vmm_reg.vms, list)
 		if (vm->id == vmm_stats_cursor)
 			break;
