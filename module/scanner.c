@@ -269,10 +269,12 @@ static unsigned int vmm_scan_batch(u64 *ns)
 		atomic64_inc(&vmm_scan_estimations);
 	}
 	mutex_unlock(&vmm_reg.lock);
-	atomic64_add(done, &vmm_scan_pages);
-	atomic64_inc(&vmm_scan_batches);
+	/* The counters move before scan_batches, which readers poll. */
 	*ns = ktime_get_ns() - start;
 	atomic64_add(*ns, &vmm_scan_time_ns);
+	atomic64_add(done, &vmm_scan_pages);
+	smp_mb__before_atomic();
+	atomic64_inc(&vmm_scan_batches);
 	return done;
 }
 

@@ -18,6 +18,9 @@
       From DIR/samples.csv, DIR/phases.json, DIR/split-*.json: the results
       table (DIR/results.txt, DIR/results.csv, DIR/results.json) and the
       gnuplot data and script (DIR/plot.gp).
+  benchtool.py check DIR
+      After report: the sanity cases of the smoke run, one `ok NAME` or
+      `FAIL NAME: why` line each; exits 1 if any failed.
 
 F (the VM list) has one line per VM: INDEX NAME STACK PID RAM_START_HEX
 RAM_LEN_BYTES ROLE (ROLE: warm, paused or data).
@@ -388,6 +391,66 @@ def cmd_report(a):
     print("\n".join(txt))
 
 
+def cmd_check(a):
+    """Properties every run must have, whatever its size and speed."""
+    d = a.dir
+    bad = 0
+
+    def case(name, good, why):
+        nonlocal bad
+        print(f"ok {name}" if good else f"FAIL {name}: {why}")
+        bad += not good
+
+    try:
+        with open(os.path.join(d, "results.json")) as f:
+            res = json.load(f)["results"]
+    except (OSError, ValueError) as e:
+        case("bench-results", False, f"results.json: {e}")
+        return 1
+    want = a.phases.split()
+    missing = [p for p in want if p not in res]
+    case("bench-phases", not missing, f"no results for {missing}")
+    if "none" in res:
+        case("bench-none-no-merging", res["none"]["final_sharing"] == 0,
+             f"pages_sharing {res['none']['final_sharing']} without merging")
+    for ph in ("static", "kata", "vmmerge"):
+        if ph in res:
+            case(f"bench-{ph}-saves", res[ph]["final_sharing"] > 0, "nothing merged")
+    for ph in want:
+        sp = os.path.join(d, f"split-{ph}.json")
+        try:
+            with open(sp) as f:
+                json.load(f)
+            good, why = True, ""
+        except (OSError, ValueError) as e:
+            good, why = False, str(e)
+        case(f"bench-split-{ph}", good, why)
+    if "vmmerge" in res:
+        vms = {int(v["pid"]): v for v in load_vms(os.path.join(d, "vms"))}
+        rows = {}
+        with open(os.path.join(d, "vms-vmmerge.txt")) as f:
+            hdr = f.readline().split()
+            for line in f:
+                c = line.split()
+                if len(c) >= len(hdr) - 1:
+                    rows[int(c[hdr.index("PID")])] = c
+        wrong = [f"{v['name']}:{rows[p][hdr.index('GROUP')] if p in rows else 'unregistered'}"
+                 for p, v in vms.items()
+                 if p not in rows or rows[p][hdr.index("GROUP")] != v["stack"]]
+        case("bench-vmmerge-classified", not wrong, f"wrong or no group: {wrong}")
+        merged = [v["name"] for p, v in vms.items() if v["role"] == "data" and p in rows and
+                  (rows[p][hdr.index("STATE")] == "enrolled" or int(rows[p][hdr.index("MERGED")]))]
+        case("bench-vmmerge-data-vm-left-out", not merged, f"data-heavy VMs enrolled: {merged}")
+    for png in ("saving.png", "cpu.png"):
+        try:
+            with open(os.path.join(d, png), "rb") as f:
+                good = f.read(8) == b"\x89PNG\r\n\x1a\n"
+        except OSError:
+            good = False
+        case(f"bench-plot-{png[:-4]}", good, f"{png} missing or not a PNG")
+    return 1 if bad else 0
+
+
 def main():
     import argparse
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -407,8 +470,13 @@ def main():
     s.add_argument("command")
     s = sub.add_parser("report")
     s.add_argument("dir")
+    s = sub.add_parser("check")
+    s.add_argument("dir")
+    s.add_argument("--phases", default="none default static kata vmmerge")
     a = ap.parse_args()
-    {"sample": cmd_sample, "split": cmd_split, "qmp": cmd_qmp, "report": cmd_report}[a.cmd](a)
+    cmds = {"sample": cmd_sample, "split": cmd_split, "qmp": cmd_qmp, "report": cmd_report,
+            "check": cmd_check}
+    sys.exit(cmds[a.cmd](a) or 0)
 
 
 if __name__ == "__main__":

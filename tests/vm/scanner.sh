@@ -179,14 +179,26 @@ knob max_fingerprints 1048576
 tpid=$(pgrep -x vmmerge_scan) || die "no vmmerge_scan thread"
 hz=$(getconf CLK_TCK)
 ticks() { local st; read -r -a st <"/proc/$tpid/stat"; echo $((st[13] + st[14])); }
+# Returns just after the scanner ends a batch. A window from one batch end
+# to another holds whole batches and whole pauses; a window cut anywhere
+# else can hold one batch too many (a batch lasts up to ~0.3 s under TCG).
+batch_end() {
+	local b0 b
+	read -r b0 <$SYS/scan_batches
+	while read -r b <$SYS/scan_batches && [ "$b" = "$b0" ]; do
+		sleep 0.05
+	done
+}
 # measure PAGES_PER_SEC CPU_PERMILLE: pages/s, own-counter and /proc CPU permille
 measure() {
 	knob scan_pages_per_sec "$1"
 	knob scan_cpu_permille "$2"
 	sleep 2
 	local p0 n0 c0 t0 p1 n1 c1 t1 wall
+	batch_end
 	p0=$(cat $SYS/scan_pages) n0=$(cat $SYS/scan_time_ns) c0=$(ticks) t0=$(date +%s%N)
 	sleep 15
+	batch_end
 	p1=$(cat $SYS/scan_pages) n1=$(cat $SYS/scan_time_ns) c1=$(ticks) t1=$(date +%s%N)
 	wall=$((t1 - t0))
 	echo "$(((p1 - p0) * 1000000000 / wall)) $(((n1 - n0) * 1000 / wall)) $(((c1 - c0) * 1000000000 / hz * 1000 / wall))"
