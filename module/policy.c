@@ -44,8 +44,9 @@ static unsigned int vmm_scope(const struct vmm_vm *vm)
  * vmm_policy_owner() - the domain holding a merge scope, if any
  * @scope: from vmm_policy_node_scope()
  *
- * As vmm_policy_apply() decides it: the domain of the first enrolled VM, in
- * registration order, in that scope.
+ * The domain of the first enrolled VM, in registration order, in that scope
+ * that may stay enrolled (its domain is not isolated).  vmm_policy_apply()
+ * starts from these owners, and hints read them.
  */
 const struct vmm_domain *vmm_policy_owner(unsigned int scope)
 {
@@ -53,7 +54,8 @@ const struct vmm_domain *vmm_policy_owner(unsigned int scope)
 
 	lockdep_assert_held(&vmm_reg.lock);
 	list_for_each_entry(vm, &vmm_reg.vms, list)
-		if (vm->state == VMMERGE_VM_ENROLLED && vmm_scope(vm) == scope)
+		if (vm->state == VMMERGE_VM_ENROLLED && vmm_scope(vm) == scope &&
+		    !vmm_domain_isolated(vm->group->domain))
 			return vm->group->domain;
 	return NULL;
 }
@@ -174,18 +176,14 @@ void vmm_policy_apply(void)
 {
 	const struct vmm_domain **owners;
 	struct vmm_vm *vm;
+	unsigned int scope;
 
 	lockdep_assert_held(&vmm_reg.lock);
 	owners = kcalloc(nr_node_ids, sizeof(*owners), GFP_KERNEL);
 	if (!owners)
 		return;
-	list_for_each_entry(vm, &vmm_reg.vms, list) {
-		unsigned int scope = vmm_scope(vm);
-
-		if (vm->state == VMMERGE_VM_ENROLLED && !owners[scope] &&
-		    !vmm_domain_isolated(vm->group->domain))
-			owners[scope] = vm->group->domain;
-	}
+	for (scope = 0; scope < nr_node_ids; scope++)
+		owners[scope] = vmm_policy_owner(scope);
 	list_for_each_entry(vm, &vmm_reg.vms, list)
 		vmm_decide(vm, owners);
 	vmm_recount();
