@@ -114,7 +114,9 @@ static bool vmm_low_yield(struct vmm_vm *vm)
 
 	if (!min_yield)
 		return false;
-	if (vm->scan.est.samples < READ_ONCE(vmm_knobs.min_samples)) {
+	/* A VM thinned below min_samples slots counts once all are sampled. */
+	if (vm->scan.est.samples < min_t(u64, READ_ONCE(vmm_knobs.min_samples),
+					 vm->scan.nr_slots)) {
 		vmm_keep_out(vm, VMMERGE_VM_SAMPLING, "waiting for a yield estimate");
 		return true;
 	}

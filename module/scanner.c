@@ -71,7 +71,9 @@ static unsigned long vmm_scan_step(unsigned long n)
  * @vm: being registered, regions known, under vmm_reg.lock
  *
  * Slots left in the max_fingerprints budget are shared out: a VM gets one
- * slot per page while they last, then one per few pages.
+ * slot per page while they last, then one per few pages, and never fewer
+ * than min_samples slots, so that every VM can get an estimate (the budget
+ * can thus be passed by at most max_vms * min_samples slots).
  */
 int vmm_scan_vm_init(struct vmm_vm *vm)
 {
@@ -81,7 +83,7 @@ int vmm_scan_vm_init(struct vmm_vm *vm)
 	u64 left = budget > used ? budget - used : 0;
 
 	scan->nr_pages = vmm_vm_pages(vm);
-	left = max_t(u64, left, 64);
+	left = max_t(u64, left, max(READ_ONCE(vmm_knobs.min_samples), 64U));
 	scan->stride = max_t(u64, 1, DIV_ROUND_UP_ULL(scan->nr_pages, left));
 	scan->nr_slots = DIV_ROUND_UP(scan->nr_pages, scan->stride);
 	scan->fps = kvcalloc(scan->nr_slots, sizeof(*scan->fps), GFP_KERNEL);

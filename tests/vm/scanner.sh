@@ -173,6 +173,20 @@ read -r i present zero dvm dgrp ddom <<<"$(sed -n '3p' <<<"$exact")"
 ep=$(vm_field 3 estimate.present)
 close sparse-accuracy-zero "$(vm_field 3 estimate.zero)" "$ep" "$zero" "$present"
 close sparse-accuracy-dup-domain "$(vm_field 3 estimate.dup-domain)" "$ep" "$ddom" "$present"
+
+# ---- no fingerprint memory left at all: a VM registered now still gets
+# min_samples slots, and so an estimate and a decision. (It used to get 64,
+# fewer than min_samples, and stayed "sampling" for good.)
+nl del-vm "vm{" id=3 "}"
+knob max_fingerprints 1024
+u0=$(cat $SYS/fingerprint_slots)
+vmm_add 2 seq
+u1=$(cat $SYS/fingerprint_slots)
+ms=$(cat $SYS/min_samples)
+[ $((u1 - u0)) = "$ms" ] && pass starved-vm-slots || fail starved-vm-slots "$((u1 - u0)) slots, min_samples $ms"
+check starved-vm-decided wait_until 120 eval \
+	'[ "$(vm_state 3)" != sampling ] && [ "$(vm_field 3 estimate.samples)" -ge "$ms" ]'
+log "starved vm2: $(vm_state 3), $(vm_field 3 estimate.samples) samples"
 knob max_fingerprints 1048576
 
 # ---- budget: pages per second and CPU share stay within the knobs
