@@ -438,9 +438,38 @@ def cmd_check(a):
                  for p, v in vms.items()
                  if p not in rows or rows[p][hdr.index("GROUP")] != v["stack"]]
         case("bench-vmmerge-classified", not wrong, f"wrong or no group: {wrong}")
-        merged = [v["name"] for p, v in vms.items() if v["role"] == "data" and p in rows and
-                  (rows[p][hdr.index("STATE")] == "enrolled" or int(rows[p][hdr.index("MERGED")]))]
-        case("bench-vmmerge-data-vm-left-out", not merged, f"data-heavy VMs enrolled: {merged}")
+        # The policy followed its own estimates: enrolled VMs are at or
+        # above min_yield, kept-out ones below it (within the hysteresis).
+        meta = {}
+        try:
+            with open(os.path.join(d, "phases.json")) as f:
+                meta = json.load(f)
+        except (OSError, ValueError):
+            pass
+        miny, hyst = meta.get("min_yield", 0), meta.get("yield_hysteresis", 2)
+        col = lambda p, c: rows[p][hdr.index(c)]
+
+        def yv(p):
+            try:
+                return float(col(p, "YIELD%"))
+            except ValueError:
+                return None
+        odd = [f"{v['name']}:{col(p, 'STATE')}:{col(p, 'YIELD%')}" for p, v in vms.items() if p in rows and
+               yv(p) is not None and
+               ((col(p, "STATE") == "enrolled" and yv(p) < miny - hyst) or
+                (col(p, "STATE") == "low-yield" and yv(p) >= miny + hyst))]
+        case("bench-vmmerge-policy-follows-estimates", not odd, f"state against yield: {odd}")
+        # Data-heavy VMs (unique heap) are estimated below every other VM
+        # of their stack.
+        worse = []
+        for p, v in vms.items():
+            if v["role"] != "data" or p not in rows:
+                continue
+            peers = [yv(q) for q, w in vms.items() if q in rows and yv(q) is not None and
+                     w["stack"] == v["stack"] and w["role"] != "data"]
+            if peers and yv(p) is not None and yv(p) >= min(peers):
+                worse.append(f"{v['name']} {col(p, 'YIELD%')}% >= {min(peers)}%")
+        case("bench-vmmerge-data-vms-lowest", not worse, f"{worse}")
     for png in ("saving.png", "cpu.png"):
         try:
             with open(os.path.join(d, png), "rb") as f:
