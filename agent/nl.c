@@ -177,6 +177,11 @@ void vnl_close(struct vnl *v)
 	free(v);
 }
 
+bool vnl_family_present(struct vnl *v)
+{
+	return genl_ctrl_resolve(v->sk, VMMERGE_GENL_NAME) >= 0;
+}
+
 const char *vnl_extack(const struct vnl *v)
 {
 	return v ? v->extack : "";

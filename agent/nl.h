@@ -14,6 +14,7 @@
 #ifndef VMMERGE_NL_H
 #define VMMERGE_NL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/netlink.h>
@@ -146,6 +147,8 @@ struct vnl;
 int vnl_open(struct vnl **out);
 void vnl_close(struct vnl *v);
 const char *vnl_extack(const struct vnl *v);
+/* Whether the vmmerge family is (still) registered. */
+bool vnl_family_present(struct vnl *v);
 
 int vnl_get_host(struct vnl *v, struct vmm_host *h);
 int vnl_dump_domains(struct vnl *v, struct vmm_domain **out, size_t *nr);

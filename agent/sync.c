@@ -41,10 +41,17 @@ static void set_pending_gauge(struct agent *a)
 	pthread_mutex_unlock(&a->lock);
 }
 
-static bool module_gone(int err)
+/*
+ * An error that may mean the family went away.  -ENOENT is also the module's
+ * own answer to some requests (a region the dying VMM has already
+ * unmapped), so the family is looked up before the module is given up.
+ */
+static bool module_gone(struct agent *a, int err)
 {
-	return err == -ENOENT || err == -EPROTONOSUPPORT ||
-		err == -ECONNREFUSED || err == -EOPNOTSUPP || err == -EIO;
+	if (err != -ENOENT && err != -EPROTONOSUPPORT && err != -ECONNREFUSED &&
+	    err != -EOPNOTSUPP && err != -EIO)
+		return false;
+	return !a->nl || !vnl_family_present(a->nl);
 }
 
 /* The domains the config declares, with the flags it gives them. */
@@ -380,7 +387,7 @@ static void retry_pending(struct agent *a)
 				 "/proc/%d/maps%s", (int)p->pid, (int)p->pid,
 				 slots_find(&a->slots, p->pid) ?
 				 " for its KVM memslots" : "");
-		if (err && module_gone(err) && a->nl) {
+		if (err && a->nl && module_gone(a, err)) {
 			sync_disconnect(a);
 			i++;	/* kept: fed again once the module is back */
 			continue;
@@ -522,7 +529,7 @@ int sync_reconcile(struct agent *a)
 		return -ENOTCONN;
 	err = vnl_dump_vms(a->nl, &s.vms, &s.nr);
 	if (err) {
-		if (module_gone(err))
+		if (module_gone(a, err))
 			sync_disconnect(a);
 		return err;
 	}
