@@ -114,7 +114,7 @@ static bool vmm_low_yield(struct vmm_vm *vm)
 
 	if (!min_yield)
 		return false;
-	/* A VM thinned below min_samples slots counts once all are sampled. */
+	/* min_samples raised past a VM's slots: all of them sampled will do. */
 	if (vm->scan.est.samples < min_t(u64, READ_ONCE(vmm_knobs.min_samples),
 					 vm->scan.nr_slots)) {
 		vmm_keep_out(vm, VMMERGE_VM_SAMPLING, "waiting for a yield estimate");
