@@ -1,23 +1,46 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # vmmerge: module, agent and tests.
-#   make            build the module (for the kernel the test VM boots) and tools
-#   make check      unit tests, then in-VM integration tests (QEMU, nested microVMs)
+#   make            build the module (for every test kernel) and tools
+#   make module     vmmerge.ko for every test kernel (scripts/kver --all), each
+#                   in build/module/RELEASE/, and ./vmmerge.ko for the default
+#                   one; KVER=RELEASE builds only for that kernel (any kernel
+#                   whose headers are installed, or a test kernel's series:
+#                   KVER=6.12), KDIR=DIR for a kernel tree
+#   make check      unit tests, then in-VM integration tests (QEMU, nested
+#                   microVMs) on the test kernels; KVER=... all on one kernel
 #   make demo       boot the test VM, load the module, run microVMs, show figures
 #   make bench      the density benchmark against KSM baselines (bench/run)
 #   make style      checkpatch (if present) and clang-format dry run
-#   make sparse     sparse over the module
+#   make sparse     sparse over the module, per kernel as `make module`
 #   make install    install module, agent, unit and man pages on this host
 
-KVER ?= $(shell scripts/kver)
-KDIR ?= /lib/modules/$(KVER)/build
+# KVER (a release, or a series that scripts/kver knows) or KDIR selects one
+# kernel; without either, module and sparse go over every test kernel.
+# KVER/KDIR are exported only when given (scripts/check and run-vm take
+# KVER from the environment as the kernel to run everything on).
+ifneq ($(origin KDIR),undefined)
+KVER ?= $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h)
+KVERS = $(KVER)
+else ifeq ($(origin KVER),undefined)
+KVERS = $$(scripts/kver --all)
+KVER := $(shell scripts/kver)
+else
+override KVER := $(shell scripts/kver $(KVER) 2>/dev/null || echo $(KVER))
+KVERS = $(KVER)
+export KVER
+endif
+KDIR ?= $(firstword $(wildcard /lib/modules/$(KVER)/build) \
+	$(CURDIR)/build/kernels/$(KVER)/lib/modules/$(KVER)/build)
+MODDIR = build/module/$(KVER)
 VMMERGE_VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 PREFIX ?= /usr
 DESTDIR ?=
-export KVER VMMERGE_VERSION
+export VMMERGE_VERSION
 
-.PHONY: all setup module tools check unit vmtest demo bench style sparse install \
-	dkms-install clean
+.PHONY: all setup module module-kver modtree tools check unit vmtest demo bench \
+	style sparse sparse-kver install dkms-install clean
 
 all: setup module tools
 
@@ -25,14 +48,37 @@ setup:
 	@scripts/setup
 
 module: setup
-	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules VMMERGE_VERSION=$(VMMERGE_VERSION)
+	+@set -e; for k in $(KVERS); do $(MAKE) --no-print-directory module-kver KVER=$$k; done
+
+# One kernel's build, in build/module/RELEASE: Kbuild builds where M= points,
+# so that directory gets links to Kbuild, include/ and every source file of
+# module/ (objects land beside the links, apart for each kernel).
+modtree:
+	@[ -d "$(KDIR)" ] || { echo "no headers for $(KVER) at $(KDIR) (scripts/setup)" >&2; exit 1; }
+	@mkdir -p $(MODDIR)
+	@ln -sfn ../../../Kbuild $(MODDIR)/Kbuild
+	@ln -sfn ../../../include $(MODDIR)/include
+	@[ ! -d $(MODDIR)/module ] || find $(MODDIR)/module -xtype l -delete
+	@cd module && find . -name '*.[chS]' | sed 's|^\./||' | while read -r f; do \
+		d=$(MODDIR)/module/$$(dirname "$$f"); mkdir -p "../$$d"; \
+		up=$$(echo "$${d%/.}" | sed 's|[^/][^/]*|..|g'); \
+		ln -sfn "$$up/module/$$f" "../$(MODDIR)/module/$$f"; \
+	done
+
+module-kver: modtree
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MODDIR) W=1 modules VMMERGE_VERSION=$(VMMERGE_VERSION)
+	@if [ "$(KVER)" = "$$(scripts/kver)" ]; then cp $(MODDIR)/vmmerge.ko vmmerge.ko; fi
 
 tools: setup
 	$(MAKE) -C agent
 	$(MAKE) -C tests/tools
 
 sparse: setup
-	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 CHECK=sparse modules
+	+@set -e; for k in $(KVERS); do $(MAKE) --no-print-directory sparse-kver KVER=$$k; done
+
+sparse-kver: modtree
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MODDIR) C=2 CHECK=sparse modules \
+		VMMERGE_VERSION=$(VMMERGE_VERSION)
 
 # checkpatch.pl from the kernel tree if one is around (Debian ships it only
 # inside linux-source-6.1's tarball: install that package to use it), else a
@@ -74,7 +120,7 @@ bench: all
 	bench/run $(BENCH_ARGS)
 
 install: all
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MODDIR) modules_install
 	$(MAKE) -C agent install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 
 DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
@@ -89,6 +135,7 @@ dkms-install:
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -f vmmerge.ko
 	-$(MAKE) -C agent clean
 	-$(MAKE) -C tests/tools clean
-	rm -rf build
+	[ ! -d build ] || find build -mindepth 1 -maxdepth 1 ! -name kernels -exec rm -rf {} +

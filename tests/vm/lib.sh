@@ -30,7 +30,8 @@ VMT_RESULTS=${VMT_RESULTS:-/dev/stdout}
 VMT_SCRIPT=${VMT_SCRIPT:-$(basename "$0")}
 VMT_STATE=${VMT_STATE:-/tmp/vmt}
 VMT_KLOG_BAD=${VMT_KLOG_BAD:-'WARNING:|BUG:|Oops|general protection|refcount_t|list_add corruption|leak'}
-VMT_MODULE=${VMT_MODULE:-$VMT_REPO/vmmerge.ko}
+# The module built for the running kernel (make module: build/module/RELEASE).
+VMT_MODULE=${VMT_MODULE:-$VMT_REPO/build/module/$(uname -r)/vmmerge.ko}
 VMT_PASSED=0
 VMT_FAILED=0
 mkdir -p "$VMT_STATE"
@@ -122,11 +123,12 @@ klog_check() {
 
 module_loaded() { [ -d /sys/module/vmmerge ]; }
 
-# module_load [PARAM=VALUE...]: insmod the repo's vmmerge.ko. Reports a
+# module_load [PARAM=VALUE...]: insmod $VMT_MODULE. Reports a
 # failed case `module-load` on error or kernel warnings; silent on success.
 module_load() {
 	local rc=0
-	[ -f "$VMT_MODULE" ] || { fail module-load "$VMT_MODULE not built (make module)"; return 1; }
+	[ -f "$VMT_MODULE" ] ||
+		{ fail module-load "$VMT_MODULE not built (make module KVER=$(uname -r))"; return 1; }
 	klog_mark
 	log "insmod $VMT_MODULE $*"
 	insmod "$VMT_MODULE" "$@" || rc=$?
