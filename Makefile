@@ -48,7 +48,7 @@ setup:
 	@scripts/setup
 
 module: setup
-	+@set -e; for k in $(KVERS); do $(MAKE) --no-print-directory module-kver KVER=$$k; done
+	+@set -e; ks="$(KVERS)"; for k in $$ks; do $(MAKE) --no-print-directory module-kver KVER=$$k; done
 
 # One kernel's build, in build/module/RELEASE: Kbuild builds where M= points,
 # so that directory gets links to Kbuild, include/ and every source file of
@@ -74,7 +74,7 @@ tools: setup
 	$(MAKE) -C tests/tools
 
 sparse: setup
-	+@set -e; for k in $(KVERS); do $(MAKE) --no-print-directory sparse-kver KVER=$$k; done
+	+@set -e; ks="$(KVERS)"; for k in $$ks; do $(MAKE) --no-print-directory sparse-kver KVER=$$k; done
 
 sparse-kver: modtree
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MODDIR) C=2 CHECK=sparse modules \
