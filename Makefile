@@ -76,6 +76,8 @@ tools: setup
 sparse: setup
 	+@set -e; ks="$(KVERS)"; for k in $$ks; do $(MAKE) --no-print-directory sparse-kver KVER=$$k; done
 
+# Its own tree, so that it leaves the tested build/module/RELEASE/vmmerge.ko be.
+sparse-kver: MODDIR = build/sparse/$(KVER)
 sparse-kver: modtree
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MODDIR) C=2 CHECK=sparse modules \
 		VMMERGE_VERSION=$(VMMERGE_VERSION)
