@@ -1,0 +1,694 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2026 The vmmerge developers.
+ *
+ * nlfuzz: a structure-aware fuzzer of the vmmerge generic netlink family
+ * (or another one, with --family).
+ *
+ *   nlfuzz [--count N] [--seed S] [--unpriv [--uid U --gid G]] [OPTIONS]
+ *
+ * It reads the family's commands and policies through the controller
+ * (CTRL_CMD_GETFAMILY, CTRL_CMD_GETPOLICY), then sends N requests built
+ * from that model (see nlfuzz_gen.c), one to four per datagram, and checks
+ * every reply (see nlfuzz_check.c).  It forks small "VMM" processes with
+ * anonymous mappings of their own and gives the generator their pids and
+ * region addresses, so that registrations succeed sometimes; every
+ * --respawn messages one of them is killed (a registered VMM exiting) and
+ * replaced.
+ *
+ * As root it checks the framing and typing of every reply, and that the
+ * family still answers its open command (GET_HOST) at the end.  With
+ * --unpriv it first becomes uid/gid 65534 without groups or capabilities
+ * (bounding set and ambient set emptied, no_new_privs) and also checks
+ * that every command but GET_HOST is refused with EPERM and no data.
+ *
+ * Output: the model, a progress line every --progress messages, and a
+ * summary (messages, answers by errno, per-command successes, violations).
+ * The first violations are printed in full with the request in hex.
+ *
+ * Exit status: 0 no violation; 1 violations, or the family stopped
+ * answering, or a local failure; 2 the family is not registered; 255 usage.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <linux/vmmerge.h>
+#include <netlink/genl/genl.h>
+
+#include "nlfuzz.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+#define EXIT_FAIL	1
+#define EXIT_NOFAMILY	2
+#define EXIT_USAGE	255
+#define SHOW_MAX	20	/* violations printed in full */
+#define NVMMS_MAX	8
+#define PAGE		4096UL
+
+struct opts {
+	unsigned long count;
+	uint64_t seed;
+	bool seeded;
+	bool unpriv;
+	uid_t uid;
+	gid_t gid;
+	int timeout_ms;
+	unsigned long progress;
+	unsigned long respawn;
+	unsigned int nvmms;
+	const char *family;
+	int open_cmd;		/* -1: GET_HOST for vmmerge, none otherwise */
+	bool print_model;
+};
+
+struct vmm {
+	pid_t pid;
+	uint64_t start[2], len[2];
+};
+
+static struct vmm vmms[NVMMS_MAX];
+
+/* ---- reporting ---- */
+
+static void hexdump(const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	fprintf(stderr, "nlfuzz:   request:");
+	for (i = 0; i < n && i < 512; i++)
+		fprintf(stderr, "%s%02x", i % 32 ? "" : "\nnlfuzz:     ", p[i]);
+	fprintf(stderr, "%s\n", n > 512 ? " ..." : "");
+}
+
+void nf_violation(struct nf_ctx *c, const struct nf_req *r,
+		  const unsigned char *dgram, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->st.violations++;
+	if (c->shown >= SHOW_MAX)
+		return;
+	c->shown++;
+	fprintf(stderr, "nlfuzz: VIOLATION after %lu messages: ", c->st.msgs);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (r && dgram)
+		hexdump(dgram + r->off, r->len);
+	if (c->shown == SHOW_MAX)
+		fprintf(stderr, "nlfuzz: (further violations are only counted)\n");
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- privileges ---- */
+
+static int cap_last(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "r");
+	int last = 63;
+
+	if (f) {
+		if (fscanf(f, "%d", &last) != 1)
+			last = 63;
+		fclose(f);
+	}
+	return last;
+}
+
+/* 0 when /proc/self/status shows no capability in any set that counts. */
+static int caps_empty(void)
+{
+	static const char *const sets[] = { "CapInh:", "CapPrm:", "CapEff:",
+					    "CapAmb:" };
+	char line[256];
+	unsigned long long v;
+	unsigned int i, seen = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		for (i = 0; i < 4; i++)
+			if (!strncmp(line, sets[i], strlen(sets[i]))) {
+				v = strtoull(line + strlen(sets[i]), NULL, 16);
+				if (v) {
+					fprintf(stderr, "nlfuzz: still %s %llx\n",
+						sets[i], v);
+					fclose(f);
+					return -EPERM;
+				}
+				seen++;
+			}
+	fclose(f);
+	return seen >= 3 ? 0 : -EIO;
+}
+
+static int drop_privileges(uid_t uid, gid_t gid)
+{
+	int cap, last = cap_last();
+
+	if (geteuid() == 0) {
+		for (cap = 0; cap <= last; cap++)
+			if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno != EINVAL)
+				return -errno;
+		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+		if (setgroups(0, NULL) || setresgid(gid, gid, gid) ||
+		    setresuid(uid, uid, uid))
+			return -errno;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	if (getuid() == 0 || geteuid() == 0)
+		return -EPERM;
+	return caps_empty();
+}
+
+/* ---- helper VMM processes ---- */
+
+static void vmm_fill(unsigned char *p, size_t pages)
+{
+	size_t i;
+
+	for (i = 0; i < pages; i++) {
+		unsigned char *pg = p + i * PAGE;
+
+		switch (i % 4) {
+		case 0:
+			memset(pg, 0, PAGE);		/* zero page candidates */
+			break;
+		case 1:
+			memset(pg, 0x5a, PAGE);		/* duplicates */
+			break;
+		default:
+			memset(pg, (int)(i * 7 + getpid()), PAGE);
+		}
+	}
+}
+
+static void vmm_body(unsigned char *base, size_t total, pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	vmm_fill(base, total / PAGE);
+	for (;;)
+		pause();
+}
+
+static void vmm_kill(struct vmm *v)
+{
+	if (v->pid <= 0)
+		return;
+	kill(v->pid, SIGKILL);
+	waitpid(v->pid, NULL, 0);
+	v->pid = 0;
+}
+
+/* Tell the generator what is real: pids, region starts, lengths. */
+static void vmm_seed_pools(struct nf_ctx *c, const struct vmm *v)
+{
+	struct nf_pool *g = &c->pools->global;
+
+	nf_pool_add_int(g, &c->rng, v->pid);
+	nf_pool_add_int(g, &c->rng, v->start[0]);
+	nf_pool_add_int(g, &c->rng, v->len[0]);
+	nf_pool_add_int(g, &c->rng, v->start[1]);
+	nf_pool_add_int(g, &c->rng, v->len[1]);
+	/* both regions with the hole between them: must be refused */
+	nf_pool_add_int(g, &c->rng, v->start[1] - v->start[0] + v->len[1]);
+}
+
+/*
+ * A process whose memory is [region 0][PROT_NONE page][region 1], two
+ * anonymous private mappings, filled with zero, duplicate and unique pages.
+ */
+static int vmm_spawn(struct nf_ctx *c, struct vmm *v)
+{
+	size_t n0 = 8 + nf_below(&c->rng, 56), n1 = 2 + nf_below(&c->rng, 14);
+	size_t total = (n0 + 1 + n1) * PAGE;
+	pid_t parent = getpid();
+	unsigned char *base;
+
+	base = mmap(NULL, total, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		return -errno;
+	if (mprotect(base + n0 * PAGE, PAGE, PROT_NONE)) {
+		munmap(base, total);
+		return -errno;
+	}
+	fflush(NULL);
+	v->pid = fork();
+	if (v->pid == 0) {
+		if (c->fd >= 0)
+			close(c->fd);
+		vmm_body(base, total, parent);
+	}
+	munmap(base, total);
+	if (v->pid < 0)
+		return -errno;
+	v->start[0] = (uintptr_t)base;
+	v->len[0] = n0 * PAGE;
+	v->start[1] = (uintptr_t)base + (n0 + 1) * PAGE;
+	v->len[1] = n1 * PAGE;
+	vmm_seed_pools(c, v);
+	c->st.vm_spawns++;
+	return 0;
+}
+
+static void vmm_kill_all(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < NVMMS_MAX; i++)
+		vmm_kill(&vmms[i]);
+}
+
+/* ---- socket ---- */
+
+static int open_socket(struct nf_ctx *c)
+{
+	int one = 1;
+
+	c->sk = nl_socket_alloc();
+	if (!c->sk || genl_connect(c->sk)) {
+		fprintf(stderr, "nlfuzz: cannot open a generic netlink socket\n");
+		return -EIO;
+	}
+	c->fd = nl_socket_get_fd(c->sk);
+	c->port = nl_socket_get_local_port(c->sk);
+	if (setsockopt(c->fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one)) ||
+	    setsockopt(c->fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one)) ||
+	    nl_socket_set_buffer_size(c->sk, 4 << 20, 1 << 20)) {
+		fprintf(stderr, "nlfuzz: socket options: %s\n", strerror(errno));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* ---- the run ---- */
+
+/* Fill a datagram with 1..NF_BATCH_MAX requests; returns how many. */
+static unsigned int build_dgram(struct nf_ctx *c, unsigned char *d,
+				size_t *len, struct nf_req *reqs)
+{
+	unsigned int n = nf_chance(&c->rng, 90) ? 1 : 2 + nf_below(&c->rng, 3);
+	unsigned int i;
+	size_t off = 0, got;
+
+	for (i = 0; i < n; i++) {
+		got = nf_gen_msg(c, d + off, NF_DGRAM_MAX - off, &reqs[i]);
+		if (!got)
+			break;
+		reqs[i].off = off;
+		off += got;
+		while (off % NLMSG_ALIGNTO)
+			d[off++] = 0;
+		/* the kernel may stop reading the datagram after it */
+		if (!reqs[i].certain) {
+			i++;
+			break;
+		}
+	}
+	*len = off;
+	return i;
+}
+
+static int send_barrier(struct nf_ctx *c, uint32_t *seq)
+{
+	struct nlmsghdr nlh = {
+		.nlmsg_len = NLMSG_HDRLEN,
+		.nlmsg_type = NLMSG_NOOP,
+		.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
+		.nlmsg_seq = ++c->seq,
+	};
+
+	*seq = nlh.nlmsg_seq;
+	return send(c->fd, &nlh, sizeof(nlh), 0) < 0 ? -errno : 0;
+}
+
+static void after_dgram(struct nf_ctx *c, struct nf_req *reqs, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		c->st.cmd_sent[reqs[i].cmd]++;
+		if (reqs[i].done && !reqs[i].err) {
+			c->st.cmd_ok[reqs[i].cmd]++;
+			nf_learn_request(c, &reqs[i]);
+		}
+	}
+	c->st.msgs += n;
+	c->st.dgrams++;
+}
+
+/* One datagram and its answers.  Returns 0 or a fatal negative errno. */
+static int fuzz_once(struct nf_ctx *c, unsigned char *d, struct nf_req *reqs)
+{
+	uint32_t barrier = 0;
+	unsigned int n, i;
+	size_t len;
+	bool sure = true;
+	int err;
+
+	n = build_dgram(c, d, &len, reqs);
+	for (i = 0; i < n; i++)
+		sure &= reqs[i].certain;
+	if (send(c->fd, d, len, 0) < 0) {
+		err = -errno;
+		fprintf(stderr, "nlfuzz: sending %zu bytes: %s\n", len,
+			strerror(errno));
+		return err;
+	}
+	if (!sure) {
+		err = send_barrier(c, &barrier);
+		if (err)
+			return err;
+	}
+	err = nf_collect(c, reqs, n, barrier, d);
+	after_dgram(c, reqs, n);
+	return err;
+}
+
+static void progress(struct nf_ctx *c, double t0)
+{
+	double dt = now_s() - t0;
+
+	fprintf(stderr, "nlfuzz: %lu messages, %.0f/s, %lu ok, %lu violations\n",
+		c->st.msgs, dt > 0 ? c->st.msgs / dt : 0.0, c->st.ok,
+		c->st.violations);
+}
+
+static void respawn(struct nf_ctx *c, const struct opts *o)
+{
+	static unsigned int next;
+	struct vmm *v = &vmms[next++ % o->nvmms];
+
+	vmm_kill(v);
+	if (vmm_spawn(c, v))
+		fprintf(stderr, "nlfuzz: cannot start a helper VMM: %s\n",
+			strerror(errno));
+}
+
+static int run(struct nf_ctx *c, const struct opts *o, double *elapsed)
+{
+	struct nf_req reqs[NF_BATCH_MAX];
+	unsigned char *d = malloc(NF_DGRAM_MAX);
+	unsigned long next_progress = o->progress, next_respawn = o->respawn;
+	double t0 = now_s();
+	int err = 0;
+
+	if (!d)
+		return -ENOMEM;
+	while (c->st.msgs < o->count && !err) {
+		err = fuzz_once(c, d, reqs);
+		if (o->progress && c->st.msgs >= next_progress) {
+			progress(c, t0);
+			next_progress += o->progress;
+		}
+		if (o->respawn && o->nvmms && c->st.msgs >= next_respawn) {
+			respawn(c, o);
+			next_respawn += o->respawn;
+		}
+	}
+	*elapsed = now_s() - t0;
+	free(d);
+	return err;
+}
+
+/* The family still answers its open command, with data. */
+static bool alive(struct nf_ctx *c, int cmd)
+{
+	unsigned char d[NLMSG_HDRLEN + GENL_HDRLEN];
+	struct nlmsghdr *nlh = (struct nlmsghdr *)d;
+	struct genlmsghdr *gh = (struct genlmsghdr *)(d + NLMSG_HDRLEN);
+	struct nf_req r = { .cmd = cmd, .certain = true, .top_pol = -1,
+			    .len = sizeof(d) };
+
+	memset(d, 0, sizeof(d));
+	nlh->nlmsg_len = sizeof(d);
+	nlh->nlmsg_type = c->m->family;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = r.seq = ++c->seq;
+	gh->cmd = cmd;
+	gh->version = c->m->version;
+	if (c->m->ops[cmd].present)
+		r.top_pol = c->m->ops[cmd].do_pol;
+	if (send(c->fd, d, sizeof(d), 0) < 0 || nf_collect(c, &r, 1, 0, d))
+		return false;
+	if (r.err || !r.ndata)
+		fprintf(stderr, "nlfuzz: command %d answered %s with %u messages\n",
+			cmd, r.err ? strerror(-r.err) : "success", r.ndata);
+	return !r.err && r.ndata;
+}
+
+static void summary(const struct nf_ctx *c, const struct opts *o, double dt)
+{
+	unsigned int i;
+
+	fprintf(stderr, "nlfuzz: summary: %lu messages in %lu datagrams, %.1f s, %.0f messages/s, seed %llu, %s\n",
+		c->st.msgs, c->st.dgrams, dt, dt > 0 ? c->st.msgs / dt : 0.0,
+		(unsigned long long)o->seed,
+		c->unpriv ? "unprivileged" : "privileged");
+	fprintf(stderr, "nlfuzz: answers: ok %lu", c->st.ok);
+	for (i = 1; i < 4096; i++)
+		if (c->st.by_errno[i])
+			fprintf(stderr, ", %s %lu", strerrorname_np(i) ?: "?",
+				c->st.by_errno[i]);
+	if (c->st.by_errno[0])
+		fprintf(stderr, ", bad errno %lu", c->st.by_errno[0]);
+	fprintf(stderr, "; unanswered (allowed) %lu, late acks %lu\n",
+		c->st.silent, c->st.late_acks);
+	fprintf(stderr, "nlfuzz: per command (sent/ok):");
+	for (i = 0; i < NF_MAX_CMDS; i++)
+		if (c->m->ops[i].present)
+			fprintf(stderr, " %u:%lu/%lu", i, c->st.cmd_sent[i],
+				c->st.cmd_ok[i]);
+	fprintf(stderr, "\nnlfuzz: %lu replies, %lu data messages, %lu helper VMMs started\n",
+		c->st.replies, c->st.data_msgs, c->st.vm_spawns);
+	fprintf(stderr, "nlfuzz: violations: %lu\n", c->st.violations);
+}
+
+/* ---- options ---- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: nlfuzz [--count N] [--seed S] [--unpriv [--uid U] [--gid G]]\n"
+"              [--timeout MS] [--progress N] [--respawn N] [--vmms N]\n"
+"              [--family NAME] [--open-cmd C] [--print-model]\n"
+"\n"
+"  --count N      requests to send (default 10000)\n"
+"  --seed S       PRNG seed (default: from the clock; printed)\n"
+"  --unpriv       become U:G (default 65534:65534) without groups or\n"
+"                 capabilities first; then every command but the open one\n"
+"                 must be refused with EPERM\n"
+"  --timeout MS   wait at most MS for an answer (default 20000)\n"
+"  --progress N   a progress line every N requests (default 10000, 0 none)\n"
+"  --respawn N    replace one helper VMM every N requests (default 2000)\n"
+"  --vmms N       helper VMM processes (default 2, at most %d)\n"
+"  --family NAME  another generic netlink family (default vmmerge)\n"
+"  --open-cmd C   the command open to everyone (default GET_HOST for\n"
+"                 vmmerge, none for other families); -1 for none\n"
+"  --print-model  print the model read from the kernel\n"
+"\n"
+"Exit: 0 no violation, 1 violations or failure, 2 family not registered.\n",
+		NVMMS_MAX);
+}
+
+static int parse_num(const char *s, unsigned long long max,
+		     unsigned long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	if (errno || !*s || *end || *v > max || *s == '-') {
+		fprintf(stderr, "nlfuzz: bad number '%s'\n", s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_opt(struct opts *o, int ch, const char *arg)
+{
+	unsigned long long v = 0;
+	int err = 0;
+
+	switch (ch) {
+	case 'c': err = parse_num(arg, 1UL << 40, &v); o->count = v; break;
+	case 's': err = parse_num(arg, ~0ULL, &v); o->seed = v; o->seeded = true; break;
+	case 'u': o->unpriv = true; break;
+	case 'U': err = parse_num(arg, 0xfffffffe, &v); o->uid = v; break;
+	case 'G': err = parse_num(arg, 0xfffffffe, &v); o->gid = v; break;
+	case 't': err = parse_num(arg, 3600000, &v); o->timeout_ms = v; break;
+	case 'p': err = parse_num(arg, 1UL << 40, &v); o->progress = v; break;
+	case 'r': err = parse_num(arg, 1UL << 40, &v); o->respawn = v; break;
+	case 'n': err = parse_num(arg, NVMMS_MAX, &v); o->nvmms = v; break;
+	case 'f': o->family = arg; break;
+	case 'o':
+		if (!strcmp(arg, "-1"))
+			o->open_cmd = -2;
+		else
+			err = parse_num(arg, NF_MAX_CMDS - 1, &v), o->open_cmd = v;
+		break;
+	case 'm': o->print_model = true; break;
+	default: return -EINVAL;
+	}
+	return err;
+}
+
+static int parse_args(struct opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "count", required_argument, NULL, 'c' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "unpriv", no_argument, NULL, 'u' },
+		{ "uid", required_argument, NULL, 'U' },
+		{ "gid", required_argument, NULL, 'G' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "progress", required_argument, NULL, 'p' },
+		{ "respawn", required_argument, NULL, 'r' },
+		{ "vmms", required_argument, NULL, 'n' },
+		{ "family", required_argument, NULL, 'f' },
+		{ "open-cmd", required_argument, NULL, 'o' },
+		{ "print-model", no_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch == 'h') {
+			usage(stdout);
+			exit(0);
+		}
+		if (parse_opt(o, ch, optarg))
+			return -EINVAL;
+	}
+	return optind == argc ? 0 : -EINVAL;
+}
+
+/* ---- main ---- */
+
+static int setup(struct nf_ctx *c, struct opts *o)
+{
+	int err;
+
+	if (o->unpriv) {
+		err = drop_privileges(o->uid, o->gid);
+		if (err) {
+			fprintf(stderr, "nlfuzz: cannot drop privileges: %s\n",
+				strerror(-err));
+			return EXIT_FAIL;
+		}
+		fprintf(stderr, "nlfuzz: running as uid %u gid %u without capabilities\n",
+			getuid(), getgid());
+	}
+	if (open_socket(c))
+		return EXIT_FAIL;
+	err = nf_model_load(c->sk, o->family, c->m);
+	if (err == -ENOENT) {
+		fprintf(stderr, "nlfuzz: family %s not found (is the module loaded?)\n",
+			o->family);
+		return EXIT_NOFAMILY;
+	}
+	if (err) {
+		fprintf(stderr, "nlfuzz: cannot read the model of family %s: %s\n",
+			o->family, strerror(-err));
+		return EXIT_FAIL;
+	}
+	if (o->open_cmd == -1)
+		o->open_cmd = strcmp(o->family, VMMERGE_GENL_NAME) ? -2 :
+			      VMMERGE_CMD_GET_HOST;
+	c->host_cmd = o->open_cmd >= 0 ? (unsigned int)o->open_cmd : NF_MAX_CMDS;
+	if (o->print_model)
+		nf_model_print(stderr, c->m);
+	return 0;
+}
+
+static int start_vmms(struct nf_ctx *c, const struct opts *o)
+{
+	unsigned int i;
+
+	nf_pool_add_int(&c->pools->global, &c->rng, getpid());
+	for (i = 0; i < o->nvmms; i++)
+		if (vmm_spawn(c, &vmms[i])) {
+			fprintf(stderr, "nlfuzz: cannot start a helper VMM: %s\n",
+				strerror(errno));
+			return -1;
+		}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .count = 10000, .uid = 65534, .gid = 65534,
+			  .timeout_ms = 20000, .progress = 10000,
+			  .respawn = 2000, .nvmms = 2,
+			  .family = VMMERGE_GENL_NAME, .open_cmd = -1 };
+	struct nf_ctx c = { .fd = -1 };
+	double dt = 0;
+	bool ok;
+	int ret;
+
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	if (parse_args(&o, argc, argv)) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!o.seeded)
+		o.seed = (uint64_t)time(NULL) * 1000003 ^ getpid();
+	c.rng.s = o.seed;
+	c.unpriv = o.unpriv;
+	c.timeout_ms = o.timeout_ms;
+	c.m = calloc(1, sizeof(*c.m));
+	c.pools = calloc(1, sizeof(*c.pools));
+	c.rbuf_len = 256 * 1024;
+	c.rbuf = malloc(c.rbuf_len);
+	if (!c.m || !c.pools || !c.rbuf)
+		return EXIT_FAIL;
+	ret = setup(&c, &o);
+	if (ret)
+		return ret;
+	fprintf(stderr, "nlfuzz: family %s (id %d): %u commands, %u policies; %lu messages, seed %llu\n",
+		o.family, c.m->family, c.m->nops, c.m->npol, o.count,
+		(unsigned long long)o.seed);
+	if (start_vmms(&c, &o))
+		return EXIT_FAIL;
+	ret = run(&c, &o, &dt);
+	vmm_kill_all();
+	ok = ret == 0;
+	if (ok && o.open_cmd >= 0) {
+		ok = alive(&c, o.open_cmd);
+		fprintf(stderr, "nlfuzz: after the run command %d %s\n",
+			o.open_cmd, ok ? "still answers" : "FAILS");
+	}
+	summary(&c, &o, dt);
+	nl_socket_free(c.sk);
+	return ok && !c.st.violations ? 0 : EXIT_FAIL;
+}

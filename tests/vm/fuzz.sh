@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# In-VM netlink fuzzing of the module with tests/tools/nlfuzz, which builds
+# its requests from the family's own policies (CTRL_CMD_GETPOLICY): typed
+# values at and beyond their limits, nested trees, names and ids learnt
+# from replies, real pids and regions of helper "VMM" processes it forks
+# (and kills, registered or not), malformed headers and attributes.
+#
+#   fuzz-root      FUZZ_COUNT requests (default 20000) as root: every reply
+#                  well framed and typed, GET_HOST still answers at the end
+#   fuzz-unpriv    FUZZ_UNPRIV_COUNT (default FUZZ_COUNT) as uid 65534 with
+#                  no capabilities: every command but GET_HOST is refused
+#                  with EPERM and no data (reads of VMs, domains, groups,
+#                  hints and sketches included)
+#   each followed by a kernel-log and taint check; then rmmod works with
+#   whatever the fuzzer left registered, the fuzzer sees the family gone
+#   (exit 2), and a reloaded module answers.
+# FUZZ_SEED sets the seed of the root run (the unprivileged run uses
+# seed + 1); by default it comes from the clock and is logged.
+. "$(dirname "$0")/lib.sh"
+
+FUZZ=$VMT_REPO/tests/tools/nlfuzz
+COUNT=${FUZZ_COUNT:-20000}
+UNPRIV_COUNT=${FUZZ_UNPRIV_COUNT:-$COUNT}
+SEED=${FUZZ_SEED:-$(date +%s)}
+# Taints a module under test may bring: O (out of tree), E (unsigned).
+TAINT_OK=$(((1 << 12) | (1 << 13)))
+
+taint() { cat /proc/sys/kernel/tainted; }
+
+# taint_check NAME: fail NAME if the kernel got a taint since taint_mark.
+taint_mark() { VMT_TAINT=$(taint); }
+
+taint_check() {
+	local now new
+	now=$(taint)
+	new=$((now & ~VMT_TAINT & ~TAINT_OK))
+	taint_mark
+	if [ "$new" != 0 ]; then
+		fail "$1" "kernel tainted: $VMT_TAINT -> $now (new bits $new)"
+		return 1
+	fi
+}
+
+# fuzz_case NAME ARGS...: run nlfuzz, its output to the console and a log.
+fuzz_case() {
+	local name=$1 rc=0 log=$VMT_STATE/$1.log
+	shift
+	log "\$ nlfuzz $*"
+	klog_mark
+	taint_mark
+	"$FUZZ" "$@" 2> >(tee "$log" >&2) || rc=$?
+	wait $! 2>/dev/null || true
+	if [ "$rc" = 0 ]; then
+		pass "$name"
+	else
+		fail "$name" "nlfuzz exited with status $rc: $(grep -m 3 -e VIOLATION -e 'nlfuzz: ' "$log" | tail -n 3)"
+	fi
+	log "$name: $(grep -o '[0-9]* messages/s' "$log" || echo 'no rate')"
+	klog_check "$name-klog" && taint_check "$name-klog" && pass "$name-klog"
+}
+
+[ -x "$FUZZ" ] || die "$FUZZ not built (make tools)"
+module_load || die "cannot load the module"
+
+fuzz_case fuzz-root --count "$COUNT" --seed "$SEED" --print-model
+log "after the root run: $("$NL" get-host 2>&1)"
+fuzz_case fuzz-unpriv --unpriv --count "$UNPRIV_COUNT" --seed $((SEED + 1))
+
+if module_unload; then
+	pass module-unload
+	rc=0
+	"$FUZZ" --count 1 2>/dev/null || rc=$?
+	if [ "$rc" = 2 ]; then pass fuzz-no-family; else fail fuzz-no-family "nlfuzz without the module exited $rc, not 2"; fi
+	module_load && check module-reload "$NL" get-host
+fi
