@@ -58,7 +58,7 @@
 #define EXIT_NOFAMILY	2
 #define EXIT_USAGE	255
 #define SHOW_MAX	20	/* violations printed in full */
-#define NVMMS_MAX	8
+#define NVMMS_MAX	NF_VMMS_MAX
 #define PAGE		4096UL
 
 struct opts {
@@ -74,15 +74,9 @@ struct opts {
 	unsigned int nvmms;
 	const char *family;
 	int open_cmd;		/* -1: GET_HOST for vmmerge, none otherwise */
+	int trace;
 	bool print_model;
 };
-
-struct vmm {
-	pid_t pid;
-	uint64_t start[2], len[2];
-};
-
-static struct vmm vmms[NVMMS_MAX];
 
 /* ---- reporting ---- */
 
@@ -209,17 +203,18 @@ static void vmm_fill(unsigned char *p, size_t pages)
 	}
 }
 
-static void vmm_body(unsigned char *base, size_t total, pid_t parent)
+static void vmm_body(const struct nf_vmm *v, pid_t parent)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(0);
-	vmm_fill(base, total / PAGE);
+	vmm_fill((unsigned char *)(uintptr_t)v->start[0], v->len[0] / PAGE);
+	vmm_fill((unsigned char *)(uintptr_t)v->start[1], v->len[1] / PAGE);
 	for (;;)
 		pause();
 }
 
-static void vmm_kill(struct vmm *v)
+static void vmm_kill(struct nf_vmm *v)
 {
 	if (v->pid <= 0)
 		return;
@@ -229,7 +224,7 @@ static void vmm_kill(struct vmm *v)
 }
 
 /* Tell the generator what is real: pids, region starts, lengths. */
-static void vmm_seed_pools(struct nf_ctx *c, const struct vmm *v)
+static void vmm_seed_pools(struct nf_ctx *c, const struct nf_vmm *v)
 {
 	struct nf_pool *g = &c->pools->global;
 
@@ -246,7 +241,7 @@ static void vmm_seed_pools(struct nf_ctx *c, const struct vmm *v)
  * A process whose memory is [region 0][PROT_NONE page][region 1], two
  * anonymous private mappings, filled with zero, duplicate and unique pages.
  */
-static int vmm_spawn(struct nf_ctx *c, struct vmm *v)
+static int vmm_spawn(struct nf_ctx *c, struct nf_vmm *v)
 {
 	size_t n0 = 8 + nf_below(&c->rng, 56), n1 = 2 + nf_below(&c->rng, 14);
 	size_t total = (n0 + 1 + n1) * PAGE;
@@ -261,31 +256,86 @@ static int vmm_spawn(struct nf_ctx *c, struct vmm *v)
 		munmap(base, total);
 		return -errno;
 	}
+	v->start[0] = (uintptr_t)base;
+	v->len[0] = n0 * PAGE;
+	v->start[1] = (uintptr_t)base + (n0 + 1) * PAGE;
+	v->len[1] = n1 * PAGE;
 	fflush(NULL);
 	v->pid = fork();
 	if (v->pid == 0) {
 		if (c->fd >= 0)
 			close(c->fd);
-		vmm_body(base, total, parent);
+		vmm_body(v, parent);
 	}
 	munmap(base, total);
 	if (v->pid < 0)
 		return -errno;
-	v->start[0] = (uintptr_t)base;
-	v->len[0] = n0 * PAGE;
-	v->start[1] = (uintptr_t)base + (n0 + 1) * PAGE;
-	v->len[1] = n1 * PAGE;
 	vmm_seed_pools(c, v);
 	c->st.vm_spawns++;
 	return 0;
 }
 
-static void vmm_kill_all(void)
+static void vmm_kill_all(struct nf_ctx *c)
 {
 	unsigned int i;
 
 	for (i = 0; i < NVMMS_MAX; i++)
-		vmm_kill(&vmms[i]);
+		vmm_kill(&c->vmms[i]);
+}
+
+/* ---- what the uapi header tells beyond the policies ---- */
+
+static int sub_of(const struct nf_model *m, unsigned int cmd, int pol,
+		  unsigned int type)
+{
+	const struct nf_attr *a;
+
+	if (pol == -1 && m->ops[cmd].present)
+		pol = m->ops[cmd].do_pol;
+	a = nf_model_attr(m, pol, type);
+	return a ? a->sub : -1;
+}
+
+static void set_ref(struct nf_slotref *r, int pol, unsigned int attr)
+{
+	r->pol = pol;
+	r->attr = attr;
+}
+
+static void set_alias(struct nf_hints *h, int pol, unsigned int attr,
+		      int to_pol, unsigned int to_attr)
+{
+	if (pol >= 0 && to_pol >= 0)
+		set_ref(&h->alias[pol][attr], to_pol + 1, to_attr);
+}
+
+/*
+ * The policies cannot say that VMMERGE_A_VM_PID is a pid or that a VM's
+ * group names a group: the header does.  Policy indexes come from the
+ * commands that carry each object (per-command policies may differ).
+ */
+static struct nf_hints *vmmerge_hints(const struct nf_model *m)
+{
+	struct nf_hints *h = calloc(1, sizeof(*h));
+	int dom, grp, vm, reg, hint;
+
+	if (!h)
+		return NULL;
+	dom = sub_of(m, VMMERGE_CMD_NEW_DOMAIN, -1, VMMERGE_A_DOMAIN);
+	grp = sub_of(m, VMMERGE_CMD_NEW_GROUP, -1, VMMERGE_A_GROUP);
+	vm = sub_of(m, VMMERGE_CMD_ADD_VM, -1, VMMERGE_A_VM);
+	hint = sub_of(m, VMMERGE_CMD_GET_HINT, -1, VMMERGE_A_HINT);
+	reg = sub_of(m, 0, vm, VMMERGE_A_VM_REGIONS);
+	set_ref(&h->pid, vm >= 0 ? vm : -1, VMMERGE_A_VM_PID);
+	set_ref(&h->start, reg, VMMERGE_A_REGION_START);
+	set_ref(&h->len, reg, VMMERGE_A_REGION_LENGTH);
+	set_alias(h, vm, VMMERGE_A_VM_GROUP, grp, VMMERGE_A_GROUP_NAME);
+	set_alias(h, grp, VMMERGE_A_GROUP_DOMAIN, dom, VMMERGE_A_DOMAIN_NAME);
+	set_alias(h, hint, VMMERGE_A_HINT_GROUP, grp, VMMERGE_A_GROUP_NAME);
+	set_alias(h, hint, VMMERGE_A_HINT_DOMAIN, dom, VMMERGE_A_DOMAIN_NAME);
+	fprintf(stderr, "nlfuzz: vmmerge policies: domain %d group %d vm %d region %d hint %d\n",
+		dom, grp, vm, reg, hint);
+	return h;
 }
 
 /* ---- socket ---- */
@@ -351,13 +401,27 @@ static int send_barrier(struct nf_ctx *c, uint32_t *seq)
 	return send(c->fd, &nlh, sizeof(nlh), 0) < 0 ? -errno : 0;
 }
 
-static void after_dgram(struct nf_ctx *c, struct nf_req *reqs, unsigned int n)
+static void trace(const struct nf_req *r,
+		  const unsigned char *d)
+{
+	fprintf(stderr, "nlfuzz: trace: cmd %u%s seq %u: %s%s%s%s\n", r->cmd,
+		r->dump ? " dump" : "", r->seq,
+		!r->done ? "no answer" : r->err ? strerror(-r->err) : "ok",
+		r->ext[0] ? " '" : "", r->ext, r->ext[0] ? "'" : "");
+	hexdump(d + r->off, r->len);
+}
+
+static void after_dgram(struct nf_ctx *c, const unsigned char *d,
+			struct nf_req *reqs, unsigned int n)
 {
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
+		if ((int)reqs[i].cmd == c->trace)
+			trace(&reqs[i], d);
 		c->st.cmd_sent[reqs[i].cmd]++;
-		if (reqs[i].done && !reqs[i].err) {
+		/* an uncertain request acked with 0 was skipped, not done */
+		if (reqs[i].certain && reqs[i].done && !reqs[i].err) {
 			c->st.cmd_ok[reqs[i].cmd]++;
 			nf_learn_request(c, &reqs[i]);
 		}
@@ -390,7 +454,7 @@ static int fuzz_once(struct nf_ctx *c, unsigned char *d, struct nf_req *reqs)
 			return err;
 	}
 	err = nf_collect(c, reqs, n, barrier, d);
-	after_dgram(c, reqs, n);
+	after_dgram(c, d, reqs, n);
 	return err;
 }
 
@@ -406,7 +470,7 @@ static void progress(struct nf_ctx *c, double t0)
 static void respawn(struct nf_ctx *c, const struct opts *o)
 {
 	static unsigned int next;
-	struct vmm *v = &vmms[next++ % o->nvmms];
+	struct nf_vmm *v = &c->vmms[next++ % o->nvmms];
 
 	vmm_kill(v);
 	if (vmm_spawn(c, v))
@@ -466,6 +530,24 @@ static bool alive(struct nf_ctx *c, int cmd)
 	return !r.err && r.ndata;
 }
 
+/* The most frequent extack messages, most frequent first. */
+static void print_ext(const struct nf_ctx *c)
+{
+	bool shown[NF_EXT_MAX] = { false };
+	unsigned int i, k, best;
+
+	for (k = 0; k < 12 && k < c->st.nmsgs; k++) {
+		best = NF_EXT_MAX;
+		for (i = 0; i < c->st.nmsgs; i++)
+			if (!shown[i] && (best == NF_EXT_MAX ||
+					  c->st.ext[i].n > c->st.ext[best].n))
+				best = i;
+		shown[best] = true;
+		fprintf(stderr, "nlfuzz:   %6lu  %s\n", c->st.ext[best].n,
+			c->st.ext[best].text);
+	}
+}
+
 static void summary(const struct nf_ctx *c, const struct opts *o, double dt)
 {
 	unsigned int i;
@@ -490,6 +572,14 @@ static void summary(const struct nf_ctx *c, const struct opts *o, double dt)
 				c->st.cmd_ok[i]);
 	fprintf(stderr, "\nnlfuzz: %lu replies, %lu data messages, %lu helper VMMs started\n",
 		c->st.replies, c->st.data_msgs, c->st.vm_spawns);
+	print_ext(c);
+	if (c->unpriv) {
+		fprintf(stderr, "nlfuzz: not refused with EPERM, per command:");
+		for (i = 0; i < NF_MAX_CMDS; i++)
+			if (c->st.cmd_perm[i])
+				fprintf(stderr, " %u:%lu", i, c->st.cmd_perm[i]);
+		fputc('\n', stderr);
+	}
 	fprintf(stderr, "nlfuzz: violations: %lu\n", c->st.violations);
 }
 
@@ -500,7 +590,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: nlfuzz [--count N] [--seed S] [--unpriv [--uid U] [--gid G]]\n"
 "              [--timeout MS] [--progress N] [--respawn N] [--vmms N]\n"
-"              [--family NAME] [--open-cmd C] [--print-model]\n"
+"              [--family NAME] [--open-cmd C] [--print-model] [--trace C]\n"
 "\n"
 "  --count N      requests to send (default 10000)\n"
 "  --seed S       PRNG seed (default: from the clock; printed)\n"
@@ -509,12 +599,13 @@ static void usage(FILE *f)
 "                 must be refused with EPERM\n"
 "  --timeout MS   wait at most MS for an answer (default 20000)\n"
 "  --progress N   a progress line every N requests (default 10000, 0 none)\n"
-"  --respawn N    replace one helper VMM every N requests (default 2000)\n"
-"  --vmms N       helper VMM processes (default 2, at most %d)\n"
+"  --respawn N    replace one helper VMM every N requests (default 500)\n"
+"  --vmms N       helper VMM processes (default 3, at most %d)\n"
 "  --family NAME  another generic netlink family (default vmmerge)\n"
 "  --open-cmd C   the command open to everyone (default GET_HOST for\n"
 "                 vmmerge, none for other families); -1 for none\n"
 "  --print-model  print the model read from the kernel\n"
+"  --trace C      print every request of command C, its answer and extack\n"
 "\n"
 "Exit: 0 no violation, 1 violations or failure, 2 family not registered.\n",
 		NVMMS_MAX);
@@ -557,6 +648,7 @@ static int parse_opt(struct opts *o, int ch, const char *arg)
 			err = parse_num(arg, NF_MAX_CMDS - 1, &v), o->open_cmd = v;
 		break;
 	case 'm': o->print_model = true; break;
+	case 'T': err = parse_num(arg, NF_MAX_CMDS - 1, &v); o->trace = v; break;
 	default: return -EINVAL;
 	}
 	return err;
@@ -577,6 +669,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		{ "family", required_argument, NULL, 'f' },
 		{ "open-cmd", required_argument, NULL, 'o' },
 		{ "print-model", no_argument, NULL, 'm' },
+		{ "trace", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -626,6 +719,8 @@ static int setup(struct nf_ctx *c, struct opts *o)
 		o->open_cmd = strcmp(o->family, VMMERGE_GENL_NAME) ? -2 :
 			      VMMERGE_CMD_GET_HOST;
 	c->host_cmd = o->open_cmd >= 0 ? (unsigned int)o->open_cmd : NF_MAX_CMDS;
+	if (!strcmp(o->family, VMMERGE_GENL_NAME))
+		c->hints = vmmerge_hints(c->m);
 	if (o->print_model)
 		nf_model_print(stderr, c->m);
 	return 0;
@@ -636,8 +731,9 @@ static int start_vmms(struct nf_ctx *c, const struct opts *o)
 	unsigned int i;
 
 	nf_pool_add_int(&c->pools->global, &c->rng, getpid());
+	c->nvmms = o->nvmms;
 	for (i = 0; i < o->nvmms; i++)
-		if (vmm_spawn(c, &vmms[i])) {
+		if (vmm_spawn(c, &c->vmms[i])) {
 			fprintf(stderr, "nlfuzz: cannot start a helper VMM: %s\n",
 				strerror(errno));
 			return -1;
@@ -649,8 +745,9 @@ int main(int argc, char **argv)
 {
 	struct opts o = { .count = 10000, .uid = 65534, .gid = 65534,
 			  .timeout_ms = 20000, .progress = 10000,
-			  .respawn = 2000, .nvmms = 2,
-			  .family = VMMERGE_GENL_NAME, .open_cmd = -1 };
+			  .respawn = 500, .nvmms = 3,
+			  .family = VMMERGE_GENL_NAME, .open_cmd = -1,
+			  .trace = -1 };
 	struct nf_ctx c = { .fd = -1 };
 	double dt = 0;
 	bool ok;
@@ -666,6 +763,7 @@ int main(int argc, char **argv)
 	c.rng.s = o.seed;
 	c.unpriv = o.unpriv;
 	c.timeout_ms = o.timeout_ms;
+	c.trace = o.trace;
 	c.m = calloc(1, sizeof(*c.m));
 	c.pools = calloc(1, sizeof(*c.pools));
 	c.rbuf_len = 256 * 1024;
@@ -681,7 +779,7 @@ int main(int argc, char **argv)
 	if (start_vmms(&c, &o))
 		return EXIT_FAIL;
 	ret = run(&c, &o, &dt);
-	vmm_kill_all();
+	vmm_kill_all(&c);
 	ok = ret == 0;
 	if (ok && o.open_cmd >= 0) {
 		ok = alive(&c, o.open_cmd);

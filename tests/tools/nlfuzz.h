@@ -33,6 +33,7 @@
 #define NF_MSG_MAX	(48 * 1024)	/* one request at most */
 #define NF_DGRAM_MAX	(64 * 1024)	/* one datagram of requests */
 #define NF_BATCH_MAX	4
+#define NF_EXT_MAX	64	/* extack messages counted */
 
 /* One attribute of one policy, as NL_POLICY_TYPE_ATTR_* describe it. */
 struct nf_attr {
@@ -86,6 +87,29 @@ struct nf_blob {
 	unsigned char *data;
 };
 
+/* An attribute of a policy; pol -1: none. */
+struct nf_slotref {
+	int16_t pol, attr;
+};
+
+/* A helper VMM process the fuzzer forked: real pid, two real regions. */
+struct nf_vmm {
+	int pid;		/* 0: not running */
+	uint64_t start[2], len[2];
+};
+
+#define NF_VMMS_MAX	8
+
+/*
+ * What the family's uapi header says beyond the policies: which attributes
+ * are pids and guest-RAM regions, and which names refer to which objects
+ * (a VM's group is a group's name).  Only set for vmmerge.
+ */
+struct nf_hints {
+	struct nf_slotref pid, start, len;
+	struct nf_slotref alias[NF_MAX_POLICIES][NF_MAX_ATTRS];	/* +1 */
+};
+
 struct nf_pools {
 	struct nf_pool slot[NF_MAX_POLICIES][NF_MAX_ATTRS];
 	struct nf_pool global;
@@ -122,6 +146,7 @@ struct nf_req {
 	bool done;
 	int err;		/* negative errno of the final answer, 0 ok */
 	unsigned int ndata;	/* family messages received */
+	char ext[80];		/* the extack message, "" without */
 };
 
 struct nf_rng {
@@ -136,6 +161,12 @@ struct nf_stats {
 	unsigned long silent;		/* uncertain requests left unanswered */
 	unsigned long late_acks;	/* acks after a dump's NLMSG_DONE */
 	unsigned long cmd_sent[NF_MAX_CMDS], cmd_ok[NF_MAX_CMDS];
+	unsigned long cmd_perm[NF_MAX_CMDS];	/* EPERM violations */
+	unsigned int nmsgs;			/* distinct extack messages */
+	struct {
+		char text[64];
+		unsigned long n;
+	} ext[NF_EXT_MAX];
 };
 
 struct nf_ctx {
@@ -149,13 +180,16 @@ struct nf_ctx {
 	bool unpriv;
 	unsigned int host_cmd;	/* the one command unprivileged users may use */
 	int timeout_ms;
-	unsigned int verbose;
+	int trace;		/* print requests of this command, -1 none */
 	uint32_t seq;
 	unsigned long shown;	/* violations printed in full */
 	unsigned char *rbuf;	/* receive buffer */
 	size_t rbuf_len;
 	uint32_t recent[8];	/* dumps answered lately */
 	unsigned int nrecent;
+	struct nf_vmm vmms[NF_VMMS_MAX];
+	unsigned int nvmms;
+	struct nf_hints *hints;	/* NULL: none */
 };
 
 /* nlfuzz.c */

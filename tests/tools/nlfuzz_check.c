@@ -23,6 +23,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <linux/genetlink.h>
@@ -190,9 +191,30 @@ static void check_attrs(struct rx *x, const struct nf_req *r, int pol,
 
 /* ---- final answers ---- */
 
-static void check_extack(struct rx *x, const struct nf_req *r,
+/* How often each extack message came: what stops the requests. */
+static void count_ext(struct nf_ctx *c, struct nf_req *r, const char *msg)
+{
+	unsigned int i;
+
+	if (r)
+		snprintf(r->ext, sizeof(r->ext), "%s", msg);
+	for (i = 0; i < c->st.nmsgs; i++)
+		if (!strncmp(c->st.ext[i].text, msg, sizeof(c->st.ext[i].text) - 1))
+			break;
+	if (i == c->st.nmsgs) {
+		if (i == NF_EXT_MAX)
+			return;
+		snprintf(c->st.ext[i].text, sizeof(c->st.ext[i].text), "%s", msg);
+		c->st.nmsgs++;
+	}
+	c->st.ext[i].n++;
+}
+
+static void check_extack(struct rx *x, struct nf_req *r,
 			 const unsigned char *p, size_t len)
 {
+	bool nest = false;
+	int miss = -1;
 	const struct nlattr *a;
 	uint32_t v;
 
@@ -206,9 +228,16 @@ static void check_extack(struct rx *x, const struct nf_req *r,
 			if (!memchr(p + NLA_HDRLEN, 0, a->nla_len - NLA_HDRLEN))
 				nf_violation(x->c, r, x->dgram,
 					     "extack message without NUL");
+			else
+				count_ext(x->c, r, (const char *)p + NLA_HDRLEN);
+			break;
+		case NLMSGERR_ATTR_MISS_TYPE:
+			if (a->nla_len == NLA_HDRLEN + 4)
+				memcpy(&miss, p + NLA_HDRLEN, 4);
 			break;
 		case NLMSGERR_ATTR_OFFS:
 		case NLMSGERR_ATTR_MISS_NEST:
+			nest |= (a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MISS_NEST;
 			if (a->nla_len != NLA_HDRLEN + 4) {
 				nf_violation(x->c, r, x->dgram,
 					     "extack offset of %u bytes",
@@ -223,10 +252,13 @@ static void check_extack(struct rx *x, const struct nf_req *r,
 			break;
 		}
 		if ((size_t)NLA_ALIGN(a->nla_len) >= len)
-			return;
+			break;
 		len -= NLA_ALIGN(a->nla_len);
 		p += NLA_ALIGN(a->nla_len);
 	}
+	/* a missing top-level attribute: the one this command wants */
+	if (r && miss >= 0 && miss < 64 && !nest)
+		x->c->pools->top_ok[r->cmd] |= 1ULL << miss;
 }
 
 static void count(struct nf_ctx *c, int err)
@@ -246,6 +278,7 @@ static void check_perm(struct rx *x, struct nf_req *r, int err)
 	/* a dump of a command without one may be unknown before permissions */
 	if (err == -EOPNOTSUPP && r->dump && !(op->flags & NF_OP_DUMP))
 		return;
+	x->c->st.cmd_perm[r->cmd]++;
 	nf_violation(x->c, r, x->dgram,
 		     "unprivileged command %u%s answered %s (%d), not EPERM",
 		     r->cmd, r->dump ? " (dump)" : "",
@@ -324,8 +357,8 @@ static void on_done(struct rx *x, struct nf_req *r, const struct nlmsghdr *nlh)
 
 static void on_data(struct rx *x, struct nf_req *r, const struct nlmsghdr *nlh)
 {
-	r->ndata++;
 	x->c->st.data_msgs++;
+	r->ndata++;
 	if (nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN) {
 		nf_violation(x->c, r, x->dgram, "reply of %u bytes has no genetlink header",
 			     nlh->nlmsg_len);
@@ -333,7 +366,7 @@ static void on_data(struct rx *x, struct nf_req *r, const struct nlmsghdr *nlh)
 	}
 	if (r->dump && !(nlh->nlmsg_flags & NLM_F_MULTI))
 		nf_violation(x->c, r, x->dgram, "dump part without NLM_F_MULTI");
-	if (r->perm_checked)
+	if (r->perm_checked && r->ndata == 1)	/* once per request */
 		nf_violation(x->c, r, x->dgram, "unprivileged command %u%s got data",
 			     r->cmd, r->dump ? " (dump)" : "");
 	check_attrs(x, r, r->top_pol,

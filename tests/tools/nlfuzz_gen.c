@@ -41,6 +41,8 @@ struct gen {
 	size_t len, cap;
 	bool full;
 	enum mood mood;
+	const struct nf_vmm *vmm;	/* plausible: the VMM this message is about */
+	int region;			/* its region in the current array entry */
 };
 
 /* ---- buffer ---- */
@@ -179,9 +181,28 @@ static bool pool_int(struct gen *g, int pol, unsigned int t, uint64_t *v)
 	return true;
 }
 
+static bool is(const struct nf_slotref *s, int pol, unsigned int t)
+{
+	return s->pol >= 0 && s->pol == pol && s->attr == (int)t;
+}
+
+/* The pool of the attribute this one names (a VM's group: group names). */
+static struct nf_pool *alias(struct gen *g, int pol, unsigned int t)
+{
+	const struct nf_slotref *a;
+
+	if (!g->c->hints || !slot(g, pol, t))
+		return NULL;
+	a = &g->c->hints->alias[pol][t];
+	return a->pol > 0 ? &g->c->pools->slot[a->pol - 1][a->attr] : NULL;
+}
+
 static const char *pool_str(struct gen *g, int pol, unsigned int t)
 {
-	struct nf_pool *p = slot(g, pol, t);
+	struct nf_pool *p = slot(g, pol, t), *a = alias(g, pol, t);
+
+	if (a && a->nstrs && nf_chance(g->rng, 60))
+		return a->strs[nf_below(g->rng, a->nstrs)];
 
 	if (!p || !p->nstrs || nf_chance(g->rng, 35))
 		p = &g->c->pools->global;
@@ -253,6 +274,16 @@ static uint64_t gen_uint(struct gen *g, const struct nf_attr *a, int pol,
 
 	if (g->mood != PLAUSIBLE)
 		return boundary_uint(g, a, pol, t, bits);
+	if (g->vmm && g->c->hints && nf_chance(g->rng, 85)) {
+		const struct nf_hints *h = g->c->hints;
+
+		if (is(&h->pid, pol, t))
+			return g->vmm->pid;
+		if (g->region >= 0 && is(&h->start, pol, t))
+			return g->vmm->start[g->region];
+		if (g->region >= 0 && is(&h->len, pol, t))
+			return g->vmm->len[g->region];
+	}
 	if (nf_chance(g->rng, 75) && pool_int(g, pol, t, &v))
 		return v & tmax;
 	if (a->has_mask)
@@ -424,13 +455,17 @@ static void gen_binary_attr(struct gen *g, const struct nf_attr *a,
 
 	if (max > NF_MSG_MAX)
 		max = NF_MSG_MAX;
+	/* plausible: a learnt binary, or whole sorted u64s */
+	if (g->mood == PLAUSIBLE)
+		n = 8 * (1 + nf_below(g->rng, max / 8 < 512 ? max / 8 + 1 : 512));
 	if (n > g->cap - g->len - 256)
 		n = nf_below(g->rng, 64);
 	off = attr_open(g, t);
 	if (off < 0 || !room(g, n + NLA_ALIGNTO))
 		return;
 	d = g->buf + g->len;
-	switch (nf_below(g->rng, 4)) {
+	switch (g->mood == PLAUSIBLE ? 1 + (uint64_t)nf_chance(g->rng, 50) :
+		nf_below(g->rng, 4)) {
 	case 0:
 		memset(d, 0, n);
 		break;
@@ -490,10 +525,16 @@ static void gen_array(struct gen *g, const struct nf_attr *a,
 {
 	static const unsigned int counts[] = { 0, 1, 1, 1, 2, 2, 3, 4, 8, 40 };
 	unsigned int n = counts[nf_below(g->rng, g->mood == CHAOS ? 10 : 8)];
+	bool regions = g->vmm && g->c->hints && a->sub >= 0 &&
+		       g->c->hints->start.pol == a->sub;
 	unsigned int i, type;
 	long off = attr_open(g, NLA_F_NESTED | t), eoff;
 
+	if (regions)		/* one of the VMM's regions, or both */
+		n = 1 + nf_chance(g->rng, 40);
 	for (i = 0; i < n && !g->full; i++) {
+		if (regions)
+			g->region = n == 2 ? (int)i : (int)nf_below(g->rng, 2);
 		type = i;
 		if (g->mood != PLAUSIBLE && nf_chance(g->rng, 10))
 			type = nf_chance(g->rng, 50) ? 0 : nf_below(g->rng, 0x10000);
@@ -502,6 +543,7 @@ static void gen_array(struct gen *g, const struct nf_attr *a,
 		if (depth < MAX_DEPTH)
 			gen_nest(g, a->sub, depth + 1);
 		attr_close(g, eoff);
+		g->region = -1;
 	}
 	attr_close(g, off);
 }
@@ -574,7 +616,7 @@ static void gen_value(struct gen *g, int pol, unsigned int t,
 /* Whether to put attribute @t of this level into the message. */
 static bool want(struct gen *g, const struct nf_attr *a)
 {
-	static const unsigned int typed[] = { 85, 50, 35 };
+	static const unsigned int typed[] = { 93, 50, 35 };
 	static const unsigned int untyped[] = { 2, 10, 25 };
 
 	if (a->type == NL_ATTR_TYPE_INVALID)
@@ -756,7 +798,8 @@ size_t nf_gen_msg(struct nf_ctx *c, unsigned char *buf, size_t cap,
 		  struct nf_req *r)
 {
 	struct gen g = { .c = c, .rng = &c->rng, .r = r, .buf = buf,
-			 .cap = cap < NF_MSG_MAX ? cap : NF_MSG_MAX };
+			 .cap = cap < NF_MSG_MAX ? cap : NF_MSG_MAX,
+			 .region = -1 };
 	unsigned int roll = nf_below(&c->rng, 100);
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 	struct genlmsghdr *gh;
@@ -765,6 +808,11 @@ size_t nf_gen_msg(struct nf_ctx *c, unsigned char *buf, size_t cap,
 
 	memset(r, 0, sizeof(*r));
 	g.mood = roll < 45 ? PLAUSIBLE : roll < 80 ? BOUNDARY : CHAOS;
+	if (g.mood == PLAUSIBLE && c->nvmms && nf_chance(&c->rng, 70)) {
+		g.vmm = &c->vmms[nf_below(&c->rng, c->nvmms)];
+		if (!g.vmm->pid)
+			g.vmm = NULL;
+	}
 	if (cap < NLMSG_HDRLEN + GENL_HDRLEN + 128)
 		return 0;
 	pick_cmd(&g);

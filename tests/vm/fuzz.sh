@@ -43,15 +43,15 @@ taint_check() {
 	fi
 }
 
-# fuzz_case NAME ARGS...: run nlfuzz, its output to the console and a log.
+# fuzz_case NAME ARGS...: run nlfuzz, its output to a log, then the console.
 fuzz_case() {
 	local name=$1 rc=0 log=$VMT_STATE/$1.log
 	shift
 	log "\$ nlfuzz $*"
 	klog_mark
 	taint_mark
-	"$FUZZ" "$@" 2> >(tee "$log" >&2) || rc=$?
-	wait $! 2>/dev/null || true
+	"$FUZZ" "$@" 2>"$log" || rc=$?
+	cat "$log" >&2
 	if [ "$rc" = 0 ]; then
 		pass "$name"
 	else
