@@ -14,6 +14,7 @@
 #include <linux/sched/mm.h>
 #include <net/genetlink.h>
 
+#include "compat.h"
 #include "enrol.h"
 #include "hints.h"
 #include "knobs.h"
@@ -365,8 +366,11 @@ static int vmm_dump_list(struct sk_buff *skb, struct netlink_callback *cb,
 {
 	long skip = cb->args[0], idx = 0;
 	struct list_head *pos;
+	int ret = 0;
 	void *hdr;
 
+	if (!netlink_capable(cb->skb, CAP_SYS_ADMIN))
+		return -EPERM;
 	mutex_lock(&vmm_reg.lock);
 	list_for_each(pos, head) {
 		if (idx++ < skip)
@@ -374,22 +378,28 @@ static int vmm_dump_list(struct sk_buff *skb, struct netlink_callback *cb,
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 				  cb->nlh->nlmsg_seq, &vmm_family, NLM_F_MULTI,
 				  ((struct genlmsghdr *)nlmsg_data(cb->nlh))->cmd);
-		if (!hdr)
-			break;
-		if (put(skb, (char *)pos - offset)) {
+		if (hdr && put(skb, (char *)pos - offset)) {
 			genlmsg_cancel(skb, hdr);
+			hdr = NULL;
+		}
+		if (!hdr) {
+			/* An entry that does not fit an empty message never will. */
+			if (idx - 1 == cb->args[0])
+				ret = -EMSGSIZE;
 			break;
 		}
 		genlmsg_end(skb, hdr);
 		cb->args[0] = idx;
 	}
 	mutex_unlock(&vmm_reg.lock);
-	return skb->len;
+	return ret ?: skb->len;
 }
 
 /*
  * GENL_ADMIN_PERM checks CAP_NET_ADMIN; changing what gets merged is a
- * memory-management decision, so we also want CAP_SYS_ADMIN.
+ * memory-management decision, so we also want CAP_SYS_ADMIN.  Reading is
+ * admin-only too, but for the host's totals: per-VM pids, addresses,
+ * states, sketches and hints would tell one tenant about the others.
  */
 static int vmm_admin(struct sk_buff *skb, struct genl_info *info)
 {
@@ -502,6 +512,9 @@ static int vmm_get_domain(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *tb[VMMERGE_A_DOMAIN_MAX + 1], *nest;
 	struct vmm_domain *domain;
 	int ret = -ENOENT;
+
+	if (vmm_admin(skb, info))
+		return -EPERM;
 
 	nest = vmm_nest(info, VMMERGE_A_DOMAIN, VMMERGE_A_DOMAIN_MAX,
 			vmm_domain_policy, tb);
@@ -623,6 +636,9 @@ static int vmm_get_group(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *tb[VMMERGE_A_GROUP_MAX + 1], *nest;
 	struct vmm_group *group;
 	int ret = -ENOENT;
+
+	if (vmm_admin(skb, info))
+		return -EPERM;
 
 	nest = vmm_nest(info, VMMERGE_A_GROUP, VMMERGE_A_GROUP_MAX,
 			vmm_group_policy, tb);
@@ -791,6 +807,7 @@ static int vmm_del_vm(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *tb[VMMERGE_A_VM_MAX + 1], *nest;
 	struct vmm_vm *vm;
+	int ret;
 
 	if (vmm_admin(skb, info))
 		return -EPERM;
@@ -802,16 +819,23 @@ static int vmm_del_vm(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	mutex_lock(&vmm_reg.lock);
 	vm = vmm_vm_get(tb[VMMERGE_A_VM_ID], info->extack);
+	ret = vm ? vmm_vm_ksm(vm, false) : -ENOENT;
+	if (ret == -ESRCH)
+		ret = 0;	/* its memory is gone, nothing left to merge */
+	if (ret && vm) {
+		/* Not removed while it can still merge: the policy retries. */
+		NL_SET_ERR_MSG(info->extack, "un-merge failed, vm kept as unmerging");
+		vmm_vm_set_state(vm, VMMERGE_VM_UNMERGING, "un-merge failed, retrying");
+		vm = NULL;
+	}
 	if (vm) {
-		vmm_vm_ksm(vm, false);
 		vmm_vm_unlink(vm);
 		vmm_policy_apply();
 	}
 	mutex_unlock(&vmm_reg.lock);
-	if (!vm)
-		return -ENOENT;
-	vmm_vm_destroy(vm);
-	return 0;
+	if (vm)
+		vmm_vm_destroy(vm);
+	return ret;
 }
 
 static int vmm_get_vm(struct sk_buff *skb, struct genl_info *info)
@@ -819,6 +843,9 @@ static int vmm_get_vm(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *tb[VMMERGE_A_VM_MAX + 1], *nest;
 	struct vmm_vm *vm;
 	int ret = -ENOENT;
+
+	if (vmm_admin(skb, info))
+		return -EPERM;
 
 	nest = vmm_nest(info, VMMERGE_A_VM, VMMERGE_A_VM_MAX, vmm_vm_policy, tb);
 	if (!nest)
@@ -956,6 +983,9 @@ static int vmm_get_hint(struct sk_buff *skb, struct genl_info *info)
 	struct vmm_hint_reply reply = { .hint = &hint };
 	int ret;
 
+	if (vmm_admin(skb, info))
+		return -EPERM;
+
 	nest = vmm_nest(info, VMMERGE_A_HINT, VMMERGE_A_HINT_MAX, vmm_hint_policy, tb);
 	if (!nest)
 		return -EINVAL;
@@ -1009,6 +1039,9 @@ static int vmm_get_sketch(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *tb[VMMERGE_A_HINT_MAX + 1], *nest;
 	struct vmm_group *group;
 	int ret = -ENOENT;
+
+	if (vmm_admin(skb, info))
+		return -EPERM;
 
 	nest = vmm_nest(info, VMMERGE_A_HINT, VMMERGE_A_HINT_MAX, vmm_hint_policy, tb);
 	if (!nest)
@@ -1077,7 +1110,7 @@ static const struct genl_ops vmm_ops[] = {
 	{ .cmd = VMMERGE_CMD_DEL_DOMAIN, .doit = vmm_del_domain,
 	  .flags = GENL_ADMIN_PERM },
 	{ .cmd = VMMERGE_CMD_GET_DOMAIN, .doit = vmm_get_domain,
-	  .dumpit = vmm_dump_domains },
+	  .dumpit = vmm_dump_domains, .flags = GENL_ADMIN_PERM },
 	{ .cmd = VMMERGE_CMD_NEW_GROUP, .doit = vmm_new_group,
 	  .flags = GENL_ADMIN_PERM },
 	{ .cmd = VMMERGE_CMD_SET_GROUP, .doit = vmm_set_group,
@@ -1085,20 +1118,23 @@ static const struct genl_ops vmm_ops[] = {
 	{ .cmd = VMMERGE_CMD_DEL_GROUP, .doit = vmm_del_group,
 	  .flags = GENL_ADMIN_PERM },
 	{ .cmd = VMMERGE_CMD_GET_GROUP, .doit = vmm_get_group,
-	  .dumpit = vmm_dump_groups },
+	  .dumpit = vmm_dump_groups, .flags = GENL_ADMIN_PERM },
 	{ .cmd = VMMERGE_CMD_ADD_VM, .doit = vmm_add_vm,
 	  .flags = GENL_ADMIN_PERM },
 	{ .cmd = VMMERGE_CMD_SET_VM, .doit = vmm_set_vm,
 	  .flags = GENL_ADMIN_PERM },
 	{ .cmd = VMMERGE_CMD_DEL_VM, .doit = vmm_del_vm,
 	  .flags = GENL_ADMIN_PERM },
-	{ .cmd = VMMERGE_CMD_GET_VM, .doit = vmm_get_vm, .dumpit = vmm_dump_vms },
-	{ .cmd = VMMERGE_CMD_GET_HINT, .doit = vmm_get_hint },
-	{ .cmd = VMMERGE_CMD_GET_SKETCH, .doit = vmm_get_sketch },
+	{ .cmd = VMMERGE_CMD_GET_VM, .doit = vmm_get_vm, .dumpit = vmm_dump_vms,
+	  .flags = GENL_ADMIN_PERM },
+	{ .cmd = VMMERGE_CMD_GET_HINT, .doit = vmm_get_hint,
+	  .flags = GENL_ADMIN_PERM },
+	{ .cmd = VMMERGE_CMD_GET_SKETCH, .doit = vmm_get_sketch,
+	  .flags = GENL_ADMIN_PERM },
 };
 
 static const struct genl_multicast_group vmm_mcgrps[] = {
-	{ .name = VMMERGE_MCGRP_EVENTS },
+	{ .name = VMMERGE_MCGRP_EVENTS, .flags = VMM_MCGRP_ADMIN_FLAGS },
 };
 
 static struct genl_family vmm_family __ro_after_init = {

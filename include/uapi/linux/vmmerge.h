@@ -80,7 +80,9 @@
  *        VMMERGE_A_VM_GROUP: NLA_NUL_STRING
  *
  * VMMERGE_CMD_DEL_VM: unregister a VM; its guest RAM is un-enrolled
- * (MADV_UNMERGEABLE, which copies its merged pages back).
+ * (MADV_UNMERGEABLE, which copies its merged pages back).  If that fails
+ * (a signal, no memory) the VM stays registered in state "unmerging", the
+ * module retries, and DEL_VM fails with the error until it succeeded.
  *
  *    VMMERGE_A_VM: NLA_NESTED
  *        VMMERGE_A_VM_ID: NLA_U64
@@ -269,6 +271,7 @@ enum vmmerge_vm_state {
 	VMMERGE_VM_REFUSED,	/* trust policy: another domain holds the node */
 	VMMERGE_VM_SAMPLING,	/* waiting for a first yield estimate */
 	VMMERGE_VM_LOW_YIELD,	/* estimate below min_yield */
+	VMMERGE_VM_UNMERGING,	/* must not merge, un-merge failed: retried */
 	__VMMERGE_VM_STATE_MAX
 };
 
