@@ -425,6 +425,8 @@ static void after_dgram(struct nf_ctx *c, const unsigned char *d,
 			c->st.cmd_ok[reqs[i].cmd]++;
 			nf_learn_request(c, &reqs[i]);
 		}
+		if (reqs[i].done && reqs[i].err == -ENOENT && reqs[i].bad_off >= 0)
+			nf_forget_request(c, &reqs[i]);
 	}
 	c->st.msgs += n;
 	c->st.dgrams++;
@@ -510,7 +512,7 @@ static bool alive(struct nf_ctx *c, int cmd)
 	unsigned char d[NLMSG_HDRLEN + GENL_HDRLEN];
 	struct nlmsghdr *nlh = (struct nlmsghdr *)d;
 	struct genlmsghdr *gh = (struct genlmsghdr *)(d + NLMSG_HDRLEN);
-	struct nf_req r = { .cmd = cmd, .certain = true, .top_pol = -1,
+	struct nf_req r = { .cmd = cmd, .certain = true, .top_pol = -1, .bad_off = -1,
 			    .len = sizeof(d) };
 
 	memset(d, 0, sizeof(d));

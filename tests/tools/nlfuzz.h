@@ -124,6 +124,7 @@ struct nf_put {
 	int16_t pol, attr;
 	bool is_str;
 	uint16_t slen;
+	uint32_t off;		/* of the attribute, from the message start */
 	uint64_t v;
 	const char *s;		/* into the request buffer */
 };
@@ -147,6 +148,7 @@ struct nf_req {
 	int err;		/* negative errno of the final answer, 0 ok */
 	unsigned int ndata;	/* family messages received */
 	char ext[80];		/* the extack message, "" without */
+	long bad_off;		/* NLMSGERR_ATTR_OFFS, -1 without */
 };
 
 struct nf_rng {
@@ -234,6 +236,7 @@ void nf_pool_add_str(struct nf_pool *p, struct nf_rng *rng, const char *s,
 void nf_pool_add_blob(struct nf_pools *p, struct nf_rng *rng,
 		      const void *data, size_t len);
 void nf_learn_request(struct nf_ctx *c, const struct nf_req *r);
+void nf_forget_request(struct nf_ctx *c, const struct nf_req *r);
 
 /* nlfuzz_check.c */
 int nf_collect(struct nf_ctx *c, struct nf_req *reqs, unsigned int n,

@@ -245,6 +245,8 @@ static void check_extack(struct rx *x, struct nf_req *r,
 				break;
 			}
 			memcpy(&v, p + NLA_HDRLEN, 4);
+			if (r && (a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_OFFS)
+				r->bad_off = v;
 			if (r && v >= r->len)
 				nf_violation(x->c, r, x->dgram,
 					     "extack offset %u beyond the %zu-byte request",

@@ -201,7 +201,7 @@ static const char *pool_str(struct gen *g, int pol, unsigned int t)
 {
 	struct nf_pool *p = slot(g, pol, t), *a = alias(g, pol, t);
 
-	if (a && a->nstrs && nf_chance(g->rng, 60))
+	if (a && a->nstrs && nf_chance(g->rng, 85))
 		return a->strs[nf_below(g->rng, a->nstrs)];
 
 	if (!p || !p->nstrs || nf_chance(g->rng, 35))
@@ -209,8 +209,8 @@ static const char *pool_str(struct gen *g, int pol, unsigned int t)
 	return p->nstrs ? p->strs[nf_below(g->rng, p->nstrs)] : NULL;
 }
 
-static void record(struct gen *g, int pol, unsigned int t, bool is_str,
-		   uint64_t v, const char *s, size_t slen)
+static void record(struct gen *g, size_t off, int pol, unsigned int t,
+		   bool is_str, uint64_t v, const char *s, size_t slen)
 {
 	struct nf_put *p;
 
@@ -224,6 +224,7 @@ static void record(struct gen *g, int pol, unsigned int t, bool is_str,
 	p->v = v;
 	p->s = s;
 	p->slen = slen;
+	p->off = off;
 }
 
 /* ---- typed values ---- */
@@ -284,8 +285,11 @@ static uint64_t gen_uint(struct gen *g, const struct nf_attr *a, int pol,
 		if (g->region >= 0 && is(&h->len, pol, t))
 			return g->vmm->len[g->region];
 	}
-	if (nf_chance(g->rng, 75) && pool_int(g, pol, t, &v))
-		return v & tmax;
+	/* a learnt value, if the policy takes it */
+	if (nf_chance(g->rng, 75) && pool_int(g, pol, t, &v) && v <= tmax &&
+	    v >= min && (!a->has_max_u || v <= a->max_u) &&
+	    (!a->has_mask || !(v & ~a->mask)))
+		return v;
 	if (a->has_mask)
 		return nf_rand(g->rng) & a->mask;
 	return (min + nf_below(g->rng, 32)) & tmax;
@@ -327,16 +331,18 @@ static void gen_int_attr(struct gen *g, const struct nf_attr *a, int pol,
 	static const unsigned int wrong[] = { 0, 1, 2, 3, 4, 5, 8, 12 };
 	size_t n = bytes;
 	uint64_t v;
+	size_t off;
 
 	if (is_signed)
 		v = (uint64_t)gen_sint(g, a, bytes * 8);
 	else
 		v = gen_uint(g, a, pol, t, bytes * 8);
+	off = g->len;
 	if (g->mood == CHAOS && nf_chance(g->rng, 15))
 		n = wrong[nf_below(g->rng, 8)];
 	put_int(g, t, v, n);
 	if (n == bytes)
-		record(g, pol, t, false, v, NULL, 0);
+		record(g, off, pol, t, false, v, NULL, 0);
 }
 
 /* ---- strings ---- */
@@ -405,7 +411,7 @@ static void gen_string_attr(struct gen *g, const struct nf_attr *a, int pol,
 		max = STR_BUF - 3;
 	if (g->mood == PLAUSIBLE || nf_chance(g->rng, 30))
 		known = nf_chance(g->rng, 70) ? pool_str(g, pol, t) : NULL;
-	if (known) {
+	if (known && (g->mood != PLAUSIBLE || strlen(known) <= max)) {
 		n = strlen(known);
 		memcpy(s, known, n);
 	} else if (g->mood == PLAUSIBLE) {
@@ -426,7 +432,7 @@ static void gen_string_attr(struct gen *g, const struct nf_attr *a, int pol,
 		put_raw(g, "", 1);
 	attr_close(g, off);
 	if (nul)
-		record(g, pol, t, true, 0, (const char *)g->buf + off + NLA_HDRLEN,
+		record(g, off, pol, t, true, 0, (const char *)g->buf + off + NLA_HDRLEN,
 		       n);
 }
 
@@ -629,11 +635,12 @@ static void gen_top_plausible(struct gen *g, int pol)
 {
 	const struct nf_policy *p = &g->c->m->pol[pol];
 	uint64_t ok = g->c->pools->top_ok[g->r->cmd];
+	bool known = ok && nf_chance(g->rng, 90);
 	unsigned int t, tries;
 
 	for (tries = 0; tries < 64; tries++) {
 		t = nf_below(g->rng, p->maxtype + 1);
-		if (ok && nf_chance(g->rng, 80) && !(ok & (1ULL << t)))
+		if (known && !(ok & (1ULL << t)))
 			continue;
 		if (p->attrs[t].present && p->attrs[t].type != NL_ATTR_TYPE_INVALID)
 			break;
@@ -807,8 +814,9 @@ size_t nf_gen_msg(struct nf_ctx *c, unsigned char *buf, size_t cap,
 	size_t sent;
 
 	memset(r, 0, sizeof(*r));
+	r->bad_off = -1;
 	g.mood = roll < 45 ? PLAUSIBLE : roll < 80 ? BOUNDARY : CHAOS;
-	if (g.mood == PLAUSIBLE && c->nvmms && nf_chance(&c->rng, 70)) {
+	if (g.mood == PLAUSIBLE && c->nvmms && nf_chance(&c->rng, 90)) {
 		g.vmm = &c->vmms[nf_below(&c->rng, c->nvmms)];
 		if (!g.vmm->pid)
 			g.vmm = NULL;
@@ -847,12 +855,52 @@ size_t nf_gen_msg(struct nf_ctx *c, unsigned char *buf, size_t cap,
 	return sent;
 }
 
+static void pool_del(struct nf_pool *p, const struct nf_put *v)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->nstrs && v->is_str; i++)
+		if (!strncmp(p->strs[i], v->s, v->slen) && !p->strs[i][v->slen]) {
+			memcpy(p->strs[i], p->strs[--p->nstrs], NF_STR_MAX);
+			return;
+		}
+	for (i = 0; i < p->nints && !v->is_str; i++)
+		if (p->ints[i] == v->v) {
+			p->ints[i] = p->ints[--p->nints];
+			return;
+		}
+}
+
+/*
+ * The kernel refused @r with ENOENT and pointed at an attribute: that
+ * name or id does not exist (any more).  Forget it everywhere.
+ */
+void nf_forget_request(struct nf_ctx *c, const struct nf_req *r)
+{
+	struct gen g = { .c = c, .rng = &c->rng };
+	struct nf_pool *a;
+	unsigned int i;
+
+	for (i = 0; i < r->nputs; i++) {
+		const struct nf_put *p = &r->puts[i];
+
+		if (p->off != (uint32_t)r->bad_off)
+			continue;
+		pool_del(&c->pools->slot[p->pol][p->attr], p);
+		pool_del(&c->pools->global, p);
+		a = alias(&g, p->pol, p->attr);
+		if (a)
+			pool_del(a, p);
+	}
+}
+
 /* The kernel took @r: what it carried exists, or is at least acceptable. */
 void nf_learn_request(struct nf_ctx *c, const struct nf_req *r)
 {
 	unsigned int i;
 
-	if (r->cmd < NF_MAX_CMDS)
+	/* with one top-level attribute, that one made it work */
+	if (r->cmd < NF_MAX_CMDS && !(r->top_types & (r->top_types - 1)))
 		c->pools->top_ok[r->cmd] |= r->top_types;
 	for (i = 0; i < r->nputs; i++) {
 		const struct nf_put *p = &r->puts[i];
