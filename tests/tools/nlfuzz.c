@@ -47,6 +47,7 @@
 #include <linux/netlink.h>
 #include <linux/vmmerge.h>
 #include <netlink/genl/genl.h>
+#include <netlink/genl/ctrl.h>
 
 #include "nlfuzz.h"
 
@@ -76,6 +77,7 @@ struct opts {
 	int open_cmd;		/* -1: GET_HOST for vmmerge, none otherwise */
 	int trace;
 	bool print_model;
+	unsigned int jobs;
 };
 
 /* ---- reporting ---- */
@@ -593,6 +595,7 @@ static void usage(FILE *f)
 "usage: nlfuzz [--count N] [--seed S] [--unpriv [--uid U] [--gid G]]\n"
 "              [--timeout MS] [--progress N] [--respawn N] [--vmms N]\n"
 "              [--family NAME] [--open-cmd C] [--print-model] [--trace C]\n"
+"              [--jobs N]\n"
 "\n"
 "  --count N      requests to send (default 10000)\n"
 "  --seed S       PRNG seed (default: from the clock; printed)\n"
@@ -608,6 +611,8 @@ static void usage(FILE *f)
 "                 vmmerge, none for other families); -1 for none\n"
 "  --print-model  print the model read from the kernel\n"
 "  --trace C      print every request of command C, its answer and extack\n"
+"  --jobs N       N fuzzers at once, each its own socket, helpers and seed\n"
+"                 (S, S+1, ...) and N requests; for SMP (default 1)\n"
 "\n"
 "Exit: 0 no violation, 1 violations or failure, 2 family not registered.\n",
 		NVMMS_MAX);
@@ -651,6 +656,7 @@ static int parse_opt(struct opts *o, int ch, const char *arg)
 		break;
 	case 'm': o->print_model = true; break;
 	case 'T': err = parse_num(arg, NF_MAX_CMDS - 1, &v); o->trace = v; break;
+	case 'j': err = parse_num(arg, 16, &v); o->jobs = v ? v : 1; break;
 	default: return -EINVAL;
 	}
 	return err;
@@ -672,6 +678,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		{ "open-cmd", required_argument, NULL, 'o' },
 		{ "print-model", no_argument, NULL, 'm' },
 		{ "trace", required_argument, NULL, 'T' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -743,25 +750,27 @@ static int start_vmms(struct nf_ctx *c, const struct opts *o)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* Unprivileged: may we listen to the events?  Reported, not judged. */
+static void try_events(struct nf_ctx *c, const char *family)
 {
-	struct opts o = { .count = 10000, .uid = 65534, .gid = 65534,
-			  .timeout_ms = 20000, .progress = 10000,
-			  .respawn = 500, .nvmms = 3,
-			  .family = VMMERGE_GENL_NAME, .open_cmd = -1,
-			  .trace = -1 };
+	int grp = genl_ctrl_resolve_grp(c->sk, family, VMMERGE_MCGRP_EVENTS);
+	int err;
+
+	if (grp < 0)
+		return;
+	err = nl_socket_add_membership(c->sk, grp);
+	fprintf(stderr, "nlfuzz: joining the %s group unprivileged: %s\n",
+		VMMERGE_MCGRP_EVENTS, err ? nl_geterror(err) : "allowed");
+}
+
+static int fuzz_main(struct opts *o_)
+{
+	struct opts o = *o_;
 	struct nf_ctx c = { .fd = -1 };
 	double dt = 0;
 	bool ok;
 	int ret;
 
-	setvbuf(stderr, NULL, _IOLBF, 0);
-	if (parse_args(&o, argc, argv)) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (!o.seeded)
-		o.seed = (uint64_t)time(NULL) * 1000003 ^ getpid();
 	c.rng.s = o.seed;
 	c.unpriv = o.unpriv;
 	c.timeout_ms = o.timeout_ms;
@@ -788,7 +797,58 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nlfuzz: after the run command %d %s\n",
 			o.open_cmd, ok ? "still answers" : "FAILS");
 	}
+	if (c.unpriv && c.hints)
+		try_events(&c, o.family);
 	summary(&c, &o, dt);
 	nl_socket_free(c.sk);
 	return ok && !c.st.violations ? 0 : EXIT_FAIL;
+}
+
+/* --jobs N: N fuzzers at once (seeds S, S+1, ...); the worst status wins. */
+static int run_jobs(struct opts *o)
+{
+	unsigned int i, started = 0;
+	int st, worst = 0, rc;
+	pid_t pid;
+
+	for (i = 0; i < o->jobs; i++) {
+		fflush(NULL);
+		pid = fork();
+		if (pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGTERM);
+			o->seed += i;
+			exit(fuzz_main(o));
+		}
+		if (pid < 0) {
+			fprintf(stderr, "nlfuzz: fork: %s\n", strerror(errno));
+			worst = EXIT_FAIL;
+			break;
+		}
+		started++;
+	}
+	while (started && (pid = wait(&st)) > 0) {
+		started--;
+		rc = WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_FAIL;
+		if (rc == EXIT_FAIL || (rc && worst != EXIT_FAIL))
+			worst = rc;
+	}
+	return worst;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .count = 10000, .uid = 65534, .gid = 65534,
+			  .timeout_ms = 20000, .progress = 10000,
+			  .respawn = 500, .nvmms = 3, .jobs = 1,
+			  .family = VMMERGE_GENL_NAME, .open_cmd = -1,
+			  .trace = -1 };
+
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	if (parse_args(&o, argc, argv)) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!o.seeded)
+		o.seed = (uint64_t)time(NULL) * 1000003 ^ getpid();
+	return o.jobs > 1 ? run_jobs(&o) : fuzz_main(&o);
 }
