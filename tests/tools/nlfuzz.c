@@ -649,10 +649,11 @@ static int parse_opt(struct opts *o, int ch, const char *arg)
 	case 'n': err = parse_num(arg, NVMMS_MAX, &v); o->nvmms = v; break;
 	case 'f': o->family = arg; break;
 	case 'o':
-		if (!strcmp(arg, "-1"))
-			o->open_cmd = -2;
-		else
-			err = parse_num(arg, NF_MAX_CMDS - 1, &v), o->open_cmd = v;
+		o->open_cmd = -2;
+		if (strcmp(arg, "-1")) {
+			err = parse_num(arg, NF_MAX_CMDS - 1, &v);
+			o->open_cmd = v;
+		}
 		break;
 	case 'm': o->print_model = true; break;
 	case 'T': err = parse_num(arg, NF_MAX_CMDS - 1, &v); o->trace = v; break;

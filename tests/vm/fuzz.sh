@@ -9,6 +9,9 @@
 #
 #   fuzz-root      FUZZ_COUNT requests (default 20000) as root: every reply
 #                  well framed and typed, GET_HOST still answers at the end
+#   fuzz-root-coverage  the requests got past validation: at least
+#                  FUZZ_MIN_CMDS (default 12) of the 15 commands succeeded
+#                  at least once, ADD_VM included (helper VMMs registered)
 #   fuzz-unpriv    FUZZ_UNPRIV_COUNT (default FUZZ_COUNT) as uid 65534 with
 #                  no capabilities: every command but GET_HOST is refused
 #                  with EPERM and no data (reads of VMs, domains, groups,
@@ -29,6 +32,7 @@ COUNT=${FUZZ_COUNT:-20000}
 UNPRIV_COUNT=${FUZZ_UNPRIV_COUNT:-$COUNT}
 SEED=${FUZZ_SEED:-$(date +%s)}
 JOBS=${FUZZ_JOBS:-$(nproc)}
+MIN_CMDS=${FUZZ_MIN_CMDS:-12}
 # Taints a module under test may bring: O (out of tree), E (unsigned).
 TAINT_OK=$(((1 << 12) | (1 << 13)))
 
@@ -66,11 +70,32 @@ fuzz_case() {
 	klog_check "$name-klog" && taint_check "$name-klog" && pass "$name-klog"
 }
 
+# coverage LOG: "CMDS ADD_VM" - commands that succeeded at least once, and
+# ADD_VM's successes, summed over the jobs' "per command (sent/ok)" lines.
+coverage() {
+	grep 'per command (sent/ok):' "$1" | tr ' ' '\n' | grep -E '^[0-9]+:[0-9]+/[0-9]+$' |
+		awk -F'[:/]' '{ ok[$1] += $3 } END { n = 0; for (c in ok) if (ok[c] > 0) n++; print n, ok[10] + 0 }'
+}
+
+coverage_case() {
+	local r cmds add
+	r=$(coverage "$VMT_STATE/fuzz-root.log")
+	cmds=${r% *}
+	add=${r#* }
+	log "commands that succeeded: $cmds, ADD_VM successes: $add"
+	if [ "${cmds:-0}" -ge "$MIN_CMDS" ] && [ "${add:-0}" -ge 1 ]; then
+		pass fuzz-root-coverage
+	else
+		fail fuzz-root-coverage "only ${cmds:-0} commands ever succeeded (want $MIN_CMDS), ADD_VM ${add:-0} times"
+	fi
+}
+
 [ -x "$FUZZ" ] || die "$FUZZ not built (make tools)"
 module_load || die "cannot load the module"
 
 log "$JOBS fuzzer(s) at once, seed $SEED"
 fuzz_case fuzz-root --jobs "$JOBS" --count $((COUNT / JOBS)) --seed "$SEED" --print-model
+coverage_case
 log "after the root run: $("$NL" get-host 2>&1)"
 fuzz_case fuzz-unpriv --unpriv --jobs "$JOBS" --count $((UNPRIV_COUNT / JOBS)) \
 	--seed $((SEED + 100))
