@@ -20,8 +20,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <linux/netlink.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
+
+/* Variable-width integers (6.8+), not in older uapi headers. */
+#define NF_ATTR_TYPE_SINT	(NL_ATTR_TYPE_BITFIELD32 + 1)
+#define NF_ATTR_TYPE_UINT	(NL_ATTR_TYPE_BITFIELD32 + 2)
 
 #define NF_MAX_POLICIES	64
 #define NF_MAX_ATTRS	64	/* attribute types 0..63 per policy */

@@ -123,6 +123,13 @@ static void check_typed(struct rx *x, const struct nf_req *r, int pol,
 		if (n)
 			learn_int(x->c, pol, t, iv);
 		break;
+	case NF_ATTR_TYPE_UINT:
+	case NF_ATTR_TYPE_SINT:
+		if (n != 4 && n != 8)
+			nf_violation(x->c, r, x->dgram,
+				     "reply attribute %u of policy %d: %zu bytes for a variable-width integer",
+				     t, pol, n);
+		break;
 	case NL_ATTR_TYPE_NUL_STRING:
 		if (!n || !memchr(v, 0, n)) {
 			nf_violation(x->c, r, x->dgram,

@@ -586,6 +586,11 @@ static void gen_value(struct gen *g, int pol, unsigned int t,
 	case NL_ATTR_TYPE_S64:
 		gen_int_attr(g, a, pol, t, 1U << (a->type - NL_ATTR_TYPE_S8), true);
 		break;
+	case NF_ATTR_TYPE_UINT:
+	case NF_ATTR_TYPE_SINT:		/* 4 or 8 bytes */
+		gen_int_attr(g, a, pol, t, nf_chance(g->rng, 50) ? 4 : 8,
+			     a->type == NF_ATTR_TYPE_SINT);
+		break;
 	case NL_ATTR_TYPE_STRING:
 	case NL_ATTR_TYPE_NUL_STRING:
 		gen_string_attr(g, a, pol, t, a->type == NL_ATTR_TYPE_NUL_STRING);

@@ -301,6 +301,8 @@ static const char *type_name(uint32_t t)
 		[NL_ATTR_TYPE_NESTED] = "nested",
 		[NL_ATTR_TYPE_NESTED_ARRAY] = "nested-array",
 		[NL_ATTR_TYPE_BITFIELD32] = "bitfield32",
+		[NF_ATTR_TYPE_SINT] = "sint",
+		[NF_ATTR_TYPE_UINT] = "uint",
 	};
 
 	return t < sizeof(names) / sizeof(names[0]) && names[t] ? names[t] : "?";
