@@ -413,6 +413,16 @@ static void trace(const struct nf_req *r,
 	hexdump(d + r->off, r->len);
 }
 
+static void respawn(struct nf_ctx *c, unsigned int i)
+{
+	struct nf_vmm *v = &c->vmms[i];
+
+	vmm_kill(v);
+	if (vmm_spawn(c, v))
+		fprintf(stderr, "nlfuzz: cannot start a helper VMM: %s\n",
+			strerror(errno));
+}
+
 static void after_dgram(struct nf_ctx *c, const unsigned char *d,
 			struct nf_req *reqs, unsigned int n)
 {
@@ -426,6 +436,10 @@ static void after_dgram(struct nf_ctx *c, const unsigned char *d,
 		if (reqs[i].certain && reqs[i].done && !reqs[i].err) {
 			c->st.cmd_ok[reqs[i].cmd]++;
 			nf_learn_request(c, &reqs[i]);
+			/* a VMM exiting right after its registration */
+			if (c->hints && reqs[i].cmd == VMMERGE_CMD_ADD_VM &&
+			    reqs[i].vmm >= 0 && nf_chance(&c->rng, 25))
+				respawn(c, reqs[i].vmm);
 		}
 		if (reqs[i].done && reqs[i].err == -ENOENT && reqs[i].bad_off >= 0)
 			nf_forget_request(c, &reqs[i]);
@@ -471,22 +485,13 @@ static void progress(struct nf_ctx *c, double t0)
 		c->st.violations);
 }
 
-static void respawn(struct nf_ctx *c, const struct opts *o)
-{
-	static unsigned int next;
-	struct nf_vmm *v = &c->vmms[next++ % o->nvmms];
-
-	vmm_kill(v);
-	if (vmm_spawn(c, v))
-		fprintf(stderr, "nlfuzz: cannot start a helper VMM: %s\n",
-			strerror(errno));
-}
 
 static int run(struct nf_ctx *c, const struct opts *o, double *elapsed)
 {
 	struct nf_req reqs[NF_BATCH_MAX];
 	unsigned char *d = malloc(NF_DGRAM_MAX);
 	unsigned long next_progress = o->progress, next_respawn = o->respawn;
+	unsigned int next_vmm = 0;
 	double t0 = now_s();
 	int err = 0;
 
@@ -499,7 +504,7 @@ static int run(struct nf_ctx *c, const struct opts *o, double *elapsed)
 			next_progress += o->progress;
 		}
 		if (o->respawn && o->nvmms && c->st.msgs >= next_respawn) {
-			respawn(c, o);
+			respawn(c, next_vmm++ % o->nvmms);
 			next_respawn += o->respawn;
 		}
 	}

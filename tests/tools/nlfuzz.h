@@ -154,6 +154,7 @@ struct nf_req {
 	unsigned int ndata;	/* family messages received */
 	char ext[80];		/* the extack message, "" without */
 	long bad_off;		/* NLMSGERR_ATTR_OFFS, -1 without */
+	int vmm;		/* the helper VMM it is about, -1 none */
 };
 
 struct nf_rng {

@@ -820,9 +820,11 @@ size_t nf_gen_msg(struct nf_ctx *c, unsigned char *buf, size_t cap,
 
 	memset(r, 0, sizeof(*r));
 	r->bad_off = -1;
+	r->vmm = -1;
 	g.mood = roll < 45 ? PLAUSIBLE : roll < 80 ? BOUNDARY : CHAOS;
 	if (g.mood == PLAUSIBLE && c->nvmms && nf_chance(&c->rng, 90)) {
-		g.vmm = &c->vmms[nf_below(&c->rng, c->nvmms)];
+		r->vmm = nf_below(&c->rng, c->nvmms);
+		g.vmm = &c->vmms[r->vmm];
 		if (!g.vmm->pid)
 			g.vmm = NULL;
 	}
