@@ -8,6 +8,8 @@
 #define _VMMERGE_COMPAT_H
 
 #include <linux/mm.h>
+#include <linux/pgtable.h>
+#include <linux/rcupdate.h>
 #include <linux/version.h>
 #include <net/genetlink.h>
 
@@ -26,17 +28,55 @@ static inline void vmm_vma_store_flags(struct vm_area_struct *vma,
 }
 
 /*
- * Since 6.5 a page table can be freed under the mmap read lock (RCU) and
- * pte_offset_map_lock() returns NULL when it finds none; before, it never
- * does (and saying so keeps sparse's lock tracking straight).
+ * Map and lock the page table a pmd points to.  Before 6.5 the kernel's
+ * pte_offset_map_lock() is inline and never fails under the mmap lock.
+ * Since 6.5 a page table may be freed under the mmap read lock (after RCU)
+ * and the kernel's version, __pte_offset_map_lock(), is out of line and not
+ * exported; these are its steps with the inline helpers it is made of:
+ * under rcu_read_lock(), read the pmd once, give up unless it points to a
+ * page table, lock that table, and give up if the pmd changed meanwhile.
+ * False means there is no page table here (any more).
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
-#define VMM_PTE_MAP_MAY_FAIL 1
+static inline pte_t *__vmm_pte_map_lock(struct mm_struct *mm, pmd_t *pmdp,
+					unsigned long addr, spinlock_t **ptlp)
+{
+	spinlock_t *ptl;
+	pmd_t pmdval;
+
+	rcu_read_lock();
+	pmdval = pmdp_get_lockless(pmdp);
+	if (pmd_none(pmdval) || !pmd_present(pmdval) || pmd_trans_huge(pmdval) ||
+	    pmd_devmap(pmdval) || pmd_bad(pmdval))
+		goto fail;
+	ptl = pte_lockptr(mm, &pmdval);
+	spin_lock(ptl);
+	if (unlikely(!pmd_same(pmdval, pmdp_get_lockless(pmdp)))) {
+		spin_unlock(ptl);
+		goto fail;
+	}
+	*ptlp = ptl;
+	/* For sparse: vmm_pte_map_lock()'s __cond_lock counts both. */
+	__release(ptl);
+	__release(RCU);
+	return pte_offset_kernel(&pmdval, addr);
+fail:
+	rcu_read_unlock();
+	return NULL;
+}
+/* True with *@ptep mapped and *@ptlp locked; written so sparse can follow. */
+#define vmm_pte_map_lock(mm, pmdp, addr, ptep, ptlp)			\
+	__cond_lock(RCU, __cond_lock(*(ptlp),				\
+		    (*(ptep) = __vmm_pte_map_lock(mm, pmdp, addr, ptlp)) != NULL))
+/* Unlocks and leaves the RCU read side, as pte_unmap() does since 6.5. */
+#define vmm_pte_unmap_unlock(pte, ptl) pte_unmap_unlock(pte, ptl)
 #else
-#define VMM_PTE_MAP_MAY_FAIL 0
+#define vmm_pte_map_lock(mm, pmdp, addr, ptep, ptlp)			\
+	((*(ptep) = pte_offset_map_lock(mm, pmdp, addr, ptlp)), true)
+#define vmm_pte_unmap_unlock(pte, ptl) pte_unmap_unlock(pte, ptl)
 #endif
 
-/* Ptes that map a small page; KSM pages are always small. */
+/* Ptes that map a small page; KSM pages are always small (tested: 6.1, 6.12). */
 static inline int vmm_page_mapcount(struct page *page)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)

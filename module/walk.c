@@ -9,8 +9,9 @@
  * the mmap lock and descends only into anonymous private VMAs that KSM could
  * merge.  Holding the mmap read lock with such a VMA in the tree keeps its
  * page tables in place (munmap detaches VMAs under the write lock before it
- * frees their tables under the read lock); since 6.5 pte_offset_map_lock()
- * may still find the table gone and return NULL, which ends the step.
+ * frees their tables under the read lock); since 6.5 the table may still be
+ * found gone (vmm_pte_map_lock() in compat.h returns NULL), which ends the
+ * step.
  *
  * Only pages are reported, never faulted in, pinned or split; special ptes
  * (other than the shared zero page) and device pages are skipped.
@@ -49,18 +50,14 @@ static pmd_t *vmm_pmd_lookup(struct mm_struct *mm, unsigned long addr)
 	return pmd_offset(pud, addr);
 }
 
-static void vmm_walk_ptes(struct mm_struct *mm, pmd_t *pmdp, unsigned long addr,
-			  unsigned long end, const struct vmm_walk_ops *ops,
-			  void *arg)
+static void vmm_walk_pte_range(pte_t *ptep, unsigned long addr,
+			       unsigned long end, const struct vmm_walk_ops *ops,
+			       void *arg)
 {
-	pte_t *start, *ptep, pte;
 	unsigned long pfn;
-	spinlock_t *ptl;
+	pte_t pte;
 
-	start = pte_offset_map_lock(mm, pmdp, addr, &ptl);
-	if (VMM_PTE_MAP_MAY_FAIL && !start)
-		return;
-	for (ptep = start; addr < end; ptep++, addr += PAGE_SIZE) {
+	for (; addr < end; ptep++, addr += PAGE_SIZE) {
 		pte = ptep_get(ptep);
 		if (!pte_present(pte))
 			continue;
@@ -70,7 +67,19 @@ static void vmm_walk_ptes(struct mm_struct *mm, pmd_t *pmdp, unsigned long addr,
 		else if (!pte_special(pte) && !pte_devmap(pte) && pfn_valid(pfn))
 			ops->pte(arg, pfn_to_page(pfn), addr);
 	}
-	pte_unmap_unlock(start, ptl);
+}
+
+static void vmm_walk_ptes(struct mm_struct *mm, pmd_t *pmdp, unsigned long addr,
+			  unsigned long end, const struct vmm_walk_ops *ops,
+			  void *arg)
+{
+	spinlock_t *ptl;
+	pte_t *start;
+
+	if (!vmm_pte_map_lock(mm, pmdp, addr, &start, &ptl))
+		return;
+	vmm_walk_pte_range(start, addr, end, ops, arg);
+	vmm_pte_unmap_unlock(start, ptl);
 }
 
 /* [addr, end) lies within one pmd of a walkable VMA. */
