@@ -64,7 +64,7 @@ fuzz_case() {
 	if [ "$rc" = 0 ]; then
 		pass "$name"
 	else
-		fail "$name" "nlfuzz exited with status $rc: $(grep -m 3 -e VIOLATION -e 'nlfuzz: ' "$log" | tail -n 3)"
+		fail "$name" "nlfuzz exited with status $rc: $(grep -h -e 'violations:' -e 'not refused' -e FAILS "$log" | sort -u | tr '\n' ' ')$(grep -m 1 -e VIOLATION -e 'nlfuzz: cannot' -e 'not found' "$log")"
 	fi
 	log "$name: $(grep -o '[0-9]* messages/s' "$log" | tr '\n' ' ' || echo 'no rate')"
 	klog_check "$name-klog" && taint_check "$name-klog" && pass "$name-klog"
