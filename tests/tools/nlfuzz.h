@@ -10,8 +10,10 @@
  *
  *   nlfuzz_model.c  the controller queries and the model
  *   nlfuzz_gen.c    messages built from the model
+ *   nlfuzz_pool.c   the values it learns and forgets
  *   nlfuzz_check.c  replies: framing, types, errors, what they teach
- *   nlfuzz.c        options, privileges, helper VMM processes, main loop
+ *   nlfuzz_proc.c   privileges, helper VMM processes
+ *   nlfuzz.c        options, main loop, summary
  */
 #ifndef VMMERGE_NLFUZZ_H
 #define VMMERGE_NLFUZZ_H
@@ -20,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <linux/netlink.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
@@ -227,6 +230,12 @@ static inline bool nf_chance(struct nf_rng *r, unsigned int pct)
 	return nf_below(r, 100) < pct;
 }
 
+/* nlfuzz_proc.c */
+int nf_drop_privileges(uid_t uid, gid_t gid);
+int nf_vmm_spawn(struct nf_ctx *c, struct nf_vmm *v);
+void nf_vmm_kill(struct nf_vmm *v);
+void nf_vmm_kill_all(struct nf_ctx *c);
+
 /* nlfuzz_model.c */
 int nf_model_load(struct nl_sock *sk, const char *family, struct nf_model *m);
 void nf_model_print(FILE *f, const struct nf_model *m);
@@ -236,6 +245,10 @@ const struct nf_attr *nf_model_attr(const struct nf_model *m, int pol,
 /* nlfuzz_gen.c */
 size_t nf_gen_msg(struct nf_ctx *c, unsigned char *buf, size_t cap,
 		  struct nf_req *r);
+
+/* nlfuzz_pool.c */
+struct nf_pool *nf_pool_slot(struct nf_ctx *c, int pol, unsigned int t);
+struct nf_pool *nf_pool_alias(struct nf_ctx *c, int pol, unsigned int t);
 void nf_pool_add_int(struct nf_pool *p, struct nf_rng *rng, uint64_t v);
 void nf_pool_add_str(struct nf_pool *p, struct nf_rng *rng, const char *s,
 		     size_t len);
