@@ -284,8 +284,12 @@ static void check_perm(struct rx *x, struct nf_req *r, int err)
 
 	if (!r->perm_checked || err == -EPERM)
 		return;
-	/* a dump of a command without one may be unknown before permissions */
-	if (err == -EOPNOTSUPP && r->dump && !(op->flags & NF_OP_DUMP))
+	/*
+	 * A dump of a command without one (or a do of a dump-only command)
+	 * may be unknown before permissions are looked at (split ops, 6.2+).
+	 */
+	if (err == -EOPNOTSUPP &&
+	    !(op->flags & (r->dump ? NF_OP_DUMP : NF_OP_DO)))
 		return;
 	x->c->st.cmd_perm[r->cmd]++;
 	nf_violation(x->c, r, x->dgram,
