@@ -144,6 +144,35 @@ static void set_alias(struct nf_hints *h, int pol, unsigned int attr,
 }
 
 /*
+ * With one policy per command, the same attribute of an object (a group's
+ * name) lives in several policies: make each refer to the one of the
+ * command that creates the object (@canon), or to what that one refers to.
+ */
+static void alias_object(struct nf_hints *h, const struct nf_model *m,
+			 unsigned int top, int canon)
+{
+	unsigned int i, t;
+	int pol;
+
+	for (i = 0; i < m->nops && canon >= 0; i++) {
+		pol = sub_of(m, m->cmds[i], -1, top);
+		if (pol < 0 || pol == canon)
+			continue;
+		for (t = 1; t <= m->pol[pol].maxtype; t++) {
+			const struct nf_slotref *to = &h->alias[canon][t];
+
+			if (!m->pol[pol].attrs[t].present ||
+			    !nf_model_attr(m, canon, t) || h->alias[pol][t].pol)
+				continue;
+			if (to->pol)
+				h->alias[pol][t] = *to;
+			else
+				set_alias(h, pol, t, canon, t);
+		}
+	}
+}
+
+/*
  * The policies cannot say that VMMERGE_A_VM_PID is a pid or that a VM's
  * group names a group: the header does.  Policy indexes come from the
  * commands that carry each object (per-command policies may differ).
@@ -167,6 +196,14 @@ static struct nf_hints *vmmerge_hints(const struct nf_model *m)
 	set_alias(h, grp, VMMERGE_A_GROUP_DOMAIN, dom, VMMERGE_A_DOMAIN_NAME);
 	set_alias(h, hint, VMMERGE_A_HINT_GROUP, grp, VMMERGE_A_GROUP_NAME);
 	set_alias(h, hint, VMMERGE_A_HINT_DOMAIN, dom, VMMERGE_A_DOMAIN_NAME);
+	h->canon[VMMERGE_A_DOMAIN] = dom + 1;
+	h->canon[VMMERGE_A_GROUP] = grp + 1;
+	h->canon[VMMERGE_A_VM] = vm + 1;
+	h->canon[VMMERGE_A_HINT] = hint + 1;
+	alias_object(h, m, VMMERGE_A_DOMAIN, dom);
+	alias_object(h, m, VMMERGE_A_GROUP, grp);
+	alias_object(h, m, VMMERGE_A_VM, vm);
+	alias_object(h, m, VMMERGE_A_HINT, hint);
 	fprintf(stderr, "nlfuzz: vmmerge policies: domain %d group %d vm %d region %d hint %d\n",
 		dom, grp, vm, reg, hint);
 	return h;

@@ -113,8 +113,12 @@ struct nf_vmm {
  * are pids and guest-RAM regions, and which names refer to which objects
  * (a VM's group is a group's name).  Only set for vmmerge.
  */
+#define NF_TOP_MAX	8
+
 struct nf_hints {
 	struct nf_slotref pid, start, len;
+	/* top-level attribute -> policy (+1) that describes it fully */
+	int canon[NF_TOP_MAX];
 	struct nf_slotref alias[NF_MAX_POLICIES][NF_MAX_ATTRS];	/* +1 */
 };
 

@@ -65,7 +65,11 @@ static bool recent_dump(struct nf_ctx *c, uint32_t seq)
 
 static void learn_int(struct nf_ctx *c, int pol, unsigned int t, uint64_t v)
 {
+	struct nf_pool *a = nf_pool_alias(c, pol, t);
+
 	nf_pool_add_int(&c->pools->slot[pol][t], &c->rng, v);
+	if (a)
+		nf_pool_add_int(a, &c->rng, v);
 	if (nf_chance(&c->rng, 25))
 		nf_pool_add_int(&c->pools->global, &c->rng, v);
 }
@@ -73,8 +77,12 @@ static void learn_int(struct nf_ctx *c, int pol, unsigned int t, uint64_t v)
 static void learn_str(struct nf_ctx *c, int pol, unsigned int t,
 		      const char *s, size_t len)
 {
+	struct nf_pool *a = nf_pool_alias(c, pol, t);
+
 	nf_pool_add_str(&c->pools->slot[pol][t], &c->rng, s, len);
 	nf_pool_add_str(&c->pools->global, &c->rng, s, len);
+	if (a)
+		nf_pool_add_str(a, &c->rng, s, len);
 }
 
 static void check_attrs(struct rx *x, const struct nf_req *r, int pol,
@@ -155,9 +163,29 @@ static void check_typed(struct rx *x, const struct nf_req *r, int pol,
 	}
 }
 
+/*
+ * How a reply attribute is typed: by the request's policy, except that a
+ * top-level object is read with the policy that describes all of it (a
+ * GET_VM request names only the id; the reply carries the whole VM).
+ */
+static const struct nf_attr *reply_attr(struct nf_ctx *c, int pol,
+					unsigned int t, unsigned int depth,
+					struct nf_attr *tmp)
+{
+	const struct nf_attr *d = nf_model_attr(c->m, pol, t);
+
+	if (!d || depth || !c->hints || t >= NF_TOP_MAX ||
+	    c->hints->canon[t] <= 0 || d->type != NL_ATTR_TYPE_NESTED)
+		return d;
+	*tmp = *d;
+	tmp->sub = c->hints->canon[t] - 1;
+	return tmp;
+}
+
 static void check_attrs(struct rx *x, const struct nf_req *r, int pol,
 			const unsigned char *p, size_t len, unsigned int depth)
 {
+	struct nf_attr canon;
 	const struct nf_attr *d;
 	const struct nlattr *a;
 	unsigned int t;
@@ -176,7 +204,7 @@ static void check_attrs(struct rx *x, const struct nf_req *r, int pol,
 			return;
 		}
 		t = a->nla_type & NLA_TYPE_MASK;
-		d = nf_model_attr(x->c->m, pol, t);
+		d = reply_attr(x->c, pol, t, depth, &canon);
 		if (d)
 			check_typed(x, r, pol, t, d, p + NLA_HDRLEN,
 				    a->nla_len - NLA_HDRLEN, depth);

@@ -122,7 +122,12 @@ static struct nf_pool *slot(struct gen *g, int pol, unsigned int t)
 /* A learnt number: of this attribute (most often) or of any. */
 static bool pool_int(struct gen *g, int pol, unsigned int t, uint64_t *v)
 {
-	struct nf_pool *p = slot(g, pol, t);
+	struct nf_pool *p = slot(g, pol, t), *a = nf_pool_alias(g->c, pol, t);
+
+	if (a && a->nints && nf_chance(g->rng, 85)) {
+		*v = a->ints[nf_below(g->rng, a->nints)];
+		return true;
+	}
 
 	if (!p || !p->nints || nf_chance(g->rng, 30))
 		p = &g->c->pools->global;

@@ -229,6 +229,23 @@ out:
 }
 
 /*
+ * A policy a command uses but the dump did not describe has no attribute
+ * the dump shows (all of them rejected, say): an empty policy.
+ */
+static void use_policy(struct nf_model *m, int *idx)
+{
+	if (*idx >= NF_MAX_POLICIES) {
+		*idx = -1;
+		return;
+	}
+	if (*idx < 0 || m->pol[*idx].present)
+		return;
+	m->pol[*idx].present = true;
+	if ((unsigned int)*idx + 1 > m->npol)
+		m->npol = *idx + 1;
+}
+
+/*
  * Load the model of @family.  Returns 0; -ENOENT when the family is not
  * registered; another negative errno when the kernel cannot describe it
  * (no CTRL_CMD_GETPOLICY before 5.8, or a family without policies).
@@ -236,7 +253,7 @@ out:
 int nf_model_load(struct nl_sock *sk, const char *family, struct nf_model *m)
 {
 	struct loader l = { .m = m };
-	unsigned int i;
+	unsigned int i, with;
 	int err;
 
 	memset(m, 0, sizeof(*m));
@@ -255,15 +272,15 @@ int nf_model_load(struct nl_sock *sk, const char *family, struct nf_model *m)
 			family, strerror(-err));
 		return err;
 	}
-	for (i = 0; i < m->nops; i++) {
-		const struct nf_op *op = &m->ops[m->cmds[i]];
+	for (i = 0, with = 0; i < m->nops; i++) {
+		struct nf_op *op = &m->ops[m->cmds[i]];
 
-		if ((op->do_pol >= 0 && !m->pol[op->do_pol].present) ||
-		    (op->dump_pol >= 0 && !m->pol[op->dump_pol].present))
-			break;
+		with += op->do_pol >= 0 || op->dump_pol >= 0;
+		use_policy(m, &op->do_pol);
+		use_policy(m, &op->dump_pol);
 	}
-	if (!m->npol || i < m->nops) {
-		fprintf(stderr, "nlfuzz: the policy dump of family %s is incomplete (%u policies, %u messages)\n",
+	if (!with) {
+		fprintf(stderr, "nlfuzz: the policy dump of family %s names no command's policy (%u policies, %u messages)\n",
 			family, m->npol, l.nmsgs);
 		return -ENODATA;
 	}

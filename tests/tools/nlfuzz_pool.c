@@ -127,12 +127,17 @@ void nf_learn_request(struct nf_ctx *c, const struct nf_req *r)
 	for (i = 0; i < r->nputs; i++) {
 		const struct nf_put *p = &r->puts[i];
 		struct nf_pool *s = &c->pools->slot[p->pol][p->attr];
+		struct nf_pool *a = nf_pool_alias(c, p->pol, p->attr);
 
 		if (p->is_str) {
 			nf_pool_add_str(s, &c->rng, p->s, p->slen);
 			nf_pool_add_str(&c->pools->global, &c->rng, p->s, p->slen);
+			if (a)
+				nf_pool_add_str(a, &c->rng, p->s, p->slen);
 		} else {
 			nf_pool_add_int(s, &c->rng, p->v);
+			if (a)
+				nf_pool_add_int(a, &c->rng, p->v);
 		}
 	}
 }
