@@ -220,6 +220,11 @@ before=$(snapshot)
 expect_fail bad-unknown-command EOPNOTSUPP "$NL" @77
 expect_fail bad-unknown-attr EINVAL "$NL" add-vm "vm{" id=99 @77:u32=1 "}"
 expect_fail bad-unknown-top-attr EINVAL "$NL" get-host @9:u32=1
+# Per-operation policies: an attribute the command does not read is refused.
+expect_fail bad-op-nest EINVAL "$NL" get-host "domain{" name=tenantA "}"
+expect_fail bad-op-attr-del EINVAL "$NL" del-vm "vm{" id=12345 name=x "}"
+expect_fail bad-op-attr-set EINVAL "$NL" set-vm "vm{" id=12345 group=py pid=1 "}"
+expect_fail bad-op-attr-get-group EINVAL "$NL" get-group "group{" name=py domain=tenantA "}"
 expect_fail bad-missing-nest EINVAL "$NL" add-vm
 expect_fail bad-missing-id EINVAL "$NL" add-vm "vm{" name=bad pid="$vpid" group=py $(region "$abase" $((4 * P))) "}"
 expect_fail bad-missing-regions EINVAL "$NL" add-vm "vm{" id=99 name=bad pid="$vpid" group=py "}"
