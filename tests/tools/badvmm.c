@@ -29,6 +29,8 @@
  *                     after each remap, as QEMU's mem-merge=on does
  *   --hugepage        madvise(MADV_HUGEPAGE) it too
  *   --chaos           do the hostile steps above
+ *   --hold            with --chaos: start the chaos at SIGUSR1 (after the
+ *                     test registered the VM), not at once
  *   --rate N          chaos steps per second (default 200)
  *   --duration SEC    stop the chaos after SEC s, restore the guest RAM
  *                     (anonymous, read-write, refilled) and sleep (default:
@@ -74,6 +76,7 @@ struct opts {
 	int self_merge;
 	int hugepage;
 	int chaos;
+	int hold;
 	unsigned int rate;
 	unsigned int duration;
 	unsigned int exit_after;
@@ -90,7 +93,7 @@ static size_t ram_len;
 static unsigned long nr_pages;
 static unsigned char *foreign;	/* per page: 1 while not anonymous memory */
 static unsigned long counts[NR_STEPS];
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, go;
 static uint64_t rng;
 
 static uint64_t next_rand(void)
@@ -273,12 +276,12 @@ static void chaos_step(void)
 	enum step s = rand_below(NR_STEPS);
 
 	pick(&first, &n);
+	if ((s == S_MERGE && !o.self_merge) || (s == S_HUGE && !o.hugepage))
+		s = S_REWRITE;
 	/* Steps that write to the RAM need it anonymous and writable. */
 	if ((s == S_DONTNEED || s == S_REWRITE || s == S_MOVE ||
 	     s == S_PROTECT) && any_foreign(first, n))
 		s = S_RESTORE;
-	if ((s == S_MERGE && !o.self_merge) || (s == S_HUGE && !o.hugepage))
-		s = S_REWRITE;
 	switch (s) {
 	case S_REMAP:
 		step_remap(first, n);
@@ -355,6 +358,12 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+static void on_usr1(int sig)
+{
+	(void)sig;
+	go = 1;
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -366,7 +375,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: badvmm [--mem MIB] [--seed N] [--patterns K] [--zero PCT]\n"
 		"              [--unique PCT] [--self-merge] [--hugepage] [--chaos]\n"
-		"              [--rate N] [--duration SEC] [--exit-after MS] [--early]\n");
+		"              [--hold] [--rate N] [--duration SEC] [--exit-after MS] [--early]\n");
 	exit(2);
 }
 
@@ -391,7 +400,7 @@ static void parse(int argc, char **argv)
 		{ "patterns", 1, NULL, 'p' }, { "zero", 1, NULL, 'z' },
 		{ "unique", 1, NULL, 'u' }, { "self-merge", 0, NULL, 'M' },
 		{ "hugepage", 0, NULL, 'H' }, { "chaos", 0, NULL, 'c' },
-		{ "rate", 1, NULL, 'r' }, { "duration", 1, NULL, 'd' },
+		{ "hold", 0, NULL, 'o' }, { "rate", 1, NULL, 'r' }, { "duration", 1, NULL, 'd' },
 		{ "exit-after", 1, NULL, 'x' }, { "early", 0, NULL, 'e' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
@@ -408,6 +417,7 @@ static void parse(int argc, char **argv)
 		case 'M': o.self_merge = 1; break;
 		case 'H': o.hugepage = 1; break;
 		case 'c': o.chaos = 1; break;
+		case 'o': o.hold = 1; break;
 		case 'r': o.rate = num(optarg, 1, 1000000); break;
 		case 'd': o.duration = num(optarg, 0, 1 << 30); break;
 		case 'x': o.exit_after = num(optarg, 1, 1 << 30); break;
@@ -426,6 +436,8 @@ static void setup_signals(void)
 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = on_alarm;
 	sigaction(SIGALRM, &sa, NULL);
 	if (o.exit_after) {
@@ -444,11 +456,18 @@ int main(int argc, char **argv)
 	setup_signals();
 	ram_len = o.mem_mib << 20;
 	nr_pages = ram_len / PAGE;
-	ram = mmap(NULL, ram_len, PROT_READ | PROT_WRITE,
+	/*
+	 * A PROT_NONE page on each side, so that the guest RAM is one VMA of
+	 * its own, as a VMM's is, whatever anonymous memory lies around it.
+	 */
+	ram = mmap(NULL, ram_len + 2 * PAGE, PROT_NONE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	foreign = calloc(nr_pages, 1);
 	if (ram == MAP_FAILED || !foreign)
 		die("mmap(guest RAM)");
+	ram += PAGE;
+	if (mprotect(ram, ram_len, PROT_READ | PROT_WRITE))
+		die("mprotect(guest RAM)");
 	advise(ram, ram_len);
 	if (o.early)
 		printf("%d %p %zu\n", getpid(), (void *)ram, ram_len);
@@ -457,7 +476,9 @@ int main(int argc, char **argv)
 	if (!o.early)
 		printf("%d %p %zu\n", getpid(), (void *)ram, ram_len);
 	fflush(stdout);
-	if (o.chaos)
+	while (o.chaos && o.hold && !go && !stop)
+		pause();
+	if (o.chaos && !stop)
 		chaos();
 	while (!stop)
 		pause();

@@ -19,6 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOOL = os.path.join(HERE, "..", "tools", "ksmpfn")
 P = 4096
 PRESENT = 1 << 63
+FILE = 1 << 61
 KSM = 1 << 21
 ZERO = 1 << 24
 failed = 0
@@ -36,6 +37,14 @@ def run(*args):
     return r.returncode, r.stdout + r.stderr
 
 
+def entry(p):
+    if p is None:
+        return 0
+    if isinstance(p, tuple):
+        return PRESENT | FILE | p[1]
+    return PRESENT | p
+
+
 class Bed:
     """A pagemap directory and a kpageflags file."""
 
@@ -45,13 +54,13 @@ class Bed:
         self.kpf = os.path.join(root, "kpageflags")
 
     def pagemap(self, pid, base, pfns):
-        """pid maps, from page index base, pfns (None = not present)."""
+        """pid maps, from page index base, pfns (None = not present,
+        ("f", pfn) = a file page)."""
         d = os.path.join(self.root, str(pid))
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, "pagemap"), "wb") as f:
             f.seek(base * 8)
-            f.write(b"".join(struct.pack("<Q", 0 if p is None else PRESENT | p)
-                             for p in pfns))
+            f.write(b"".join(struct.pack("<Q", entry(p)) for p in pfns))
 
     def write_flags(self, npfn=1 << 17):
         buf = bytearray(npfn * 8)
@@ -80,6 +89,9 @@ def synthetic(tmp):
     bed.pagemap(13, 16, [300, 301, 502])
     # pid 14 (domain b): maps pid 11's KSM page 501
     bed.pagemap(14, 16, [501, 202])
+    # pids 16 (domain a) and 17 (domain b): the same file pages, one anon
+    bed.pagemap(16, 16, [("f", 600), ("f", 601), 602])
+    bed.pagemap(17, 16, [("f", 600), ("f", 601), 603])
     # pid 15 (domain c): 70000 pages, more than one read, from a high base
     bed.pagemap(15, 1 << 20, [20000 + i for i in range(70000)])
     bed.flags = {500: KSM, 501: KSM, 502: KSM, 7: ZERO}
@@ -87,8 +99,8 @@ def synthetic(tmp):
 
     rc, out = bed.check(spec("a", 10, 16, 8), spec("a", 11, 16, 4), spec("b", 12, 32, 3))
     result("same-domain-ksm-ok", rc == 0, out)
-    result("counts", "vm a/10: present 6 zero 1 ksm 2 ksm-pfns 1" in out and
-           "vm a/11: present 2 zero 1 ksm 2 ksm-pfns 2" in out, out)
+    result("counts", "vm a/10: present 6 zero 1 file 0 ksm 2 ksm-pfns 1" in out and
+           "vm a/11: present 2 zero 1 file 0 ksm 2 ksm-pfns 2" in out, out)
     result("zero-page-not-cross-domain", "VIOLATION" not in out, out)
 
     rc, out = bed.check(spec("a", 11, 16, 4), spec("b", 14, 16, 2))
@@ -105,10 +117,14 @@ def synthetic(tmp):
 
     # Two ranges of one VM, and the range cut to what it covers.
     rc, out = bed.check(spec("a", 10, 16, 4), spec("a", 10, 20, 2))
-    result("two-ranges-one-vm", rc == 0 and "vm a/10: present 6 zero 0 ksm 2" in out, out)
+    result("two-ranges-one-vm", rc == 0 and "vm a/10: present 6 zero 0 file 0 ksm 2" in out, out)
+
+    rc, out = bed.check(spec("a", 16, 16, 3), spec("b", 17, 16, 3))
+    result("file-pages-not-cross-domain", rc == 0 and
+           "vm b/17: present 1 zero 0 file 2 ksm 0" in out, out)
 
     rc, out = bed.check(spec("c", 15, 1 << 20, 70000))
-    result("large-vm", rc == 0 and "vm c/15: present 70000 zero 0 ksm 0" in out, out)
+    result("large-vm", rc == 0 and "vm c/15: present 70000 zero 0 file 0 ksm 0" in out, out)
     rc, out = bed.check("--max-report", "2", spec("c", 15, 1 << 20, 4),
                         spec("d", 15, 1 << 20, 4))
     result("max-report", rc == 1 and out.count("VIOLATION") == 2 and
@@ -161,7 +177,7 @@ def real():
                "VIOLATION cross-domain" in out and "%d violations" % n in out, out)
         rc, out = run("a:" + me, "a:" + him)
         result("real-fork-same-domain", rc == 0 and
-               "present %d zero 0 ksm 0" % n in out, out)
+               "present %d zero 0 file 0 ksm 0" % n in out, out)
     finally:
         os.write(w, b"x")
         os.waitpid(child, 0)
