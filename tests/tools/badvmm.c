@@ -9,7 +9,8 @@
  *
  *   remap     munmap a range and mmap it again (MAP_FIXED), refilled
  *   replace   mmap MAP_FIXED anonymous straight over a range
- *   move      mremap a range away and back (MREMAP_MAYMOVE|MREMAP_FIXED)
+ *   move      mremap a range away and back (MREMAP_MAYMOVE|MREMAP_FIXED);
+ *             a range that spans VMAs cannot move (EFAULT), counted apart
  *   protect   mprotect PROT_NONE, then back to read-write
  *   shared    mmap MAP_SHARED (memfd or /dev/zero) over a range; a later
  *             step maps anonymous memory back
@@ -35,7 +36,7 @@
  *   --duration SEC    stop the chaos after SEC s, restore the guest RAM
  *                     (anonymous, read-write, refilled) and sleep (default:
  *                     until SIGTERM)
- *   --exit-after MS   exit (status 0) MS ms after start
+ *   --exit-after MS   exit (status 0) MS ms after printing the line
  *   --early           print the line before filling the guest RAM
  * SIGTERM or SIGINT end it with status 0; it prints the steps done on
  * stderr.
@@ -62,9 +63,13 @@ enum step {
 	S_REWRITE, S_MERGE, S_HUGE, S_RESTORE, NR_STEPS
 };
 
-static const char *const step_names[NR_STEPS] = {
+/* Counted beside the steps: moves refused because the range spans VMAs. */
+#define S_MOVE_SPLIT	NR_STEPS
+#define NR_COUNTS	(NR_STEPS + 1)
+
+static const char *const step_names[NR_COUNTS] = {
 	"remap", "replace", "move", "protect", "shared", "file", "dontneed",
-	"rewrite", "merge", "huge", "restore",
+	"rewrite", "merge", "huge", "restore", "move-spans-vmas",
 };
 
 struct opts {
@@ -92,7 +97,7 @@ static char *ram;
 static size_t ram_len;
 static unsigned long nr_pages;
 static unsigned char *foreign;	/* per page: 1 while not anonymous memory */
-static unsigned long counts[NR_STEPS];
+static unsigned long counts[NR_COUNTS];
 static volatile sig_atomic_t stop, go;
 static uint64_t rng;
 
@@ -203,8 +208,14 @@ static void step_move(unsigned long first, unsigned long n)
 	if (away == MAP_FAILED)
 		die("mmap(scratch)");
 	if (mremap(a, n * PAGE, n * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED,
-		   away) == MAP_FAILED)
-		die("mremap(away)");
+		   away) == MAP_FAILED) {
+		/* EFAULT: the range spans VMAs (e.g. some of it enrolled). */
+		if (errno != EFAULT)
+			die("mremap(away)");
+		munmap(away, n * PAGE);
+		counts[S_MOVE_SPLIT]++;
+		return;
+	}
 	if (mremap(away, n * PAGE, n * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED,
 		   a) == MAP_FAILED)
 		die("mremap(back)");
@@ -432,7 +443,6 @@ static void parse(int argc, char **argv)
 static void setup_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct itimerval it = { 0 };
 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -440,6 +450,13 @@ static void setup_signals(void)
 	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = on_alarm;
 	sigaction(SIGALRM, &sa, NULL);
+}
+
+/* Called once the line is out: --exit-after counts from there. */
+static void start_exit_timer(void)
+{
+	struct itimerval it = { 0 };
+
 	if (o.exit_after) {
 		it.it_value.tv_sec = o.exit_after / 1000;
 		it.it_value.tv_usec = (o.exit_after % 1000) * 1000;
@@ -469,13 +486,17 @@ int main(int argc, char **argv)
 	if (mprotect(ram, ram_len, PROT_READ | PROT_WRITE))
 		die("mprotect(guest RAM)");
 	advise(ram, ram_len);
-	if (o.early)
+	if (o.early) {
 		printf("%d %p %zu\n", getpid(), (void *)ram, ram_len);
-	fflush(stdout);
+		fflush(stdout);
+		start_exit_timer();
+	}
 	fill(0, nr_pages);
-	if (!o.early)
+	if (!o.early) {
 		printf("%d %p %zu\n", getpid(), (void *)ram, ram_len);
-	fflush(stdout);
+		fflush(stdout);
+		start_exit_timer();
+	}
 	while (o.chaos && o.hold && !go && !stop)
 		pause();
 	if (o.chaos && !stop)
@@ -483,7 +504,7 @@ int main(int argc, char **argv)
 	while (!stop)
 		pause();
 	fprintf(stderr, "badvmm %d:", getpid());
-	for (i = 0; i < NR_STEPS; i++)
+	for (i = 0; i < NR_COUNTS; i++)
 		fprintf(stderr, " %s=%lu", step_names[i], counts[i]);
 	fprintf(stderr, "\n");
 	return 0;

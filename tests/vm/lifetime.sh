@@ -19,12 +19,14 @@
 #    then rmmod after a random 0..2 s. Each rmmod succeeds (retried on
 #    EBUSY), the kernel log stays clean, the VMMs survive.
 # 3. Final load and unload: nr_vms 0, clean rmmod.
-# Parameters: LIFE_FAKE (1000), LIFE_EXIT_MS (40), LIFE_UNLOADS (20).
+# Parameters: LIFE_FAKE (1000), LIFE_EXIT_MS (default: 3 times the time an
+# ADD_VM takes here, measured first, so that some VMMs exit before their
+# ADD_VM is done and some after), LIFE_UNLOADS (20).
 # shellcheck disable=SC2046
 . "$(dirname "$0")/lib.sh"
 
 LIFE_FAKE=${LIFE_FAKE:-1000}
-LIFE_EXIT_MS=${LIFE_EXIT_MS:-40}
+LIFE_EXIT_MS=${LIFE_EXIT_MS:-}
 LIFE_UNLOADS=${LIFE_UNLOADS:-20}
 BADVMM=$VMT_REPO/tests/tools/badvmm
 BG_PIDS=()
@@ -73,6 +75,8 @@ cycles() {
 		*) bad=$((bad + 1)); echo "cycle $i: add-vm status $rc (line '$line')" >&2 ;;
 		esac
 		wait $! 2>/dev/null
+		[ $(((i - first + 1) % 100)) != 0 ] ||
+			log "cycles from $first: $((i - first + 1)) done (ok $ok errors $err bad $bad)"
 	done
 	rm -f "$fifo"
 	echo "ok $ok errors $err bad $bad" >"$tally"
@@ -82,11 +86,12 @@ loop_dump() {
 	while :; do
 		for c in get-vm get-group get-domain; do "$NL" --quiet --dump "$c"; done
 		"$NL" --quiet get-host
+		sleep 0.1
 	done >/dev/null 2>&1
 }
 
 loop_proc() {
-	while :; do cat /proc/vmmerge/* "$SYS"/* >/dev/null 2>&1; done
+	while :; do cat /proc/vmmerge/* "$SYS"/* >/dev/null 2>&1; sleep 0.1; done
 }
 
 loop_knobs() {
@@ -125,6 +130,28 @@ setup_registry() {
 
 no_vms() { [ "$(cat "$SYS/nr_vms")" = 0 ]; }
 
+ms_now() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
+
+# calibrate: LIFE_EXIT_MS = three times the time of start + ADD_VM of a
+# badvmm, the mean of five.
+calibrate() {
+	local i t0 line total=0 fifo=$VMT_STATE/cal.fifo
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	for i in 1 2 3 4 5; do
+		t0=$(ms_now)
+		"$BADVMM" --mem 1 --early >"$fifo" &
+		read -r line <"$fifo"
+		add_bad $((700000 + i)) "$line" || return 1
+		total=$((total + $(ms_now) - t0))
+		kill $!
+		wait $!
+		"$NL" --quiet del-vm "vm{" id=$((700000 + i)) "}" 2>/dev/null || :
+	done
+	LIFE_EXIT_MS=$((3 * total / 5))
+	log "start + add-vm takes $((total / 5)) ms: VMMs exit 1..$LIFE_EXIT_MS ms after their line"
+}
+
 start_sleepers() {
 	local i line
 	for i in 1 2 3; do
@@ -139,11 +166,12 @@ start_sleepers() {
 }
 
 [ -x "$BADVMM" ] || die "$BADVMM not built (make tools)"
-log "LIFE_FAKE=$LIFE_FAKE LIFE_EXIT_MS=$LIFE_EXIT_MS LIFE_UNLOADS=$LIFE_UNLOADS nproc=$(nproc)"
+log "LIFE_FAKE=$LIFE_FAKE LIFE_EXIT_MS=${LIFE_EXIT_MS:-auto} LIFE_UNLOADS=$LIFE_UNLOADS nproc=$(nproc)"
 module_load || die "module did not load"
 ksm_start 1000 20
 knob stats_interval_ms 100
 check registry-setup setup_registry
+[ -n "$LIFE_EXIT_MS" ] || check calibrate calibrate || LIFE_EXIT_MS=200
 
 # ---- 1. register/exit cycles
 klog_mark
