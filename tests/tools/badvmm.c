@@ -4,7 +4,8 @@
  * "guest RAM" (anonymous, private), fills it with content that repeats
  * within and across instances (pages drawn from a small pool of patterns
  * that does not depend on the seed, some zero pages, some unique ones),
- * prints one line "PID 0xSTART LENGTH" and then sleeps, or with --chaos
+ * prints one line "PID 0xSTART LENGTH" (then closes stdout, so that
+ * `line=$(badvmm ... &)` returns at once) and then sleeps, or with --chaos
  * does hostile things to its guest RAM in a loop:
  *
  *   remap     munmap a range and mmap it again (MAP_FIXED), refilled
@@ -452,10 +453,19 @@ static void setup_signals(void)
 	sigaction(SIGALRM, &sa, NULL);
 }
 
-/* Called once the line is out: --exit-after counts from there. */
-static void start_exit_timer(void)
+/*
+ * Called once the line is out. stdout is closed (/dev/null from now on),
+ * so that a reader of a pipe or FIFO sees the end of it, and
+ * --exit-after counts from here.
+ */
+static void line_done(void)
 {
 	struct itimerval it = { 0 };
+	int fd = open("/dev/null", O_WRONLY);
+
+	if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
+		die("/dev/null");
+	close(fd);
 
 	if (o.exit_after) {
 		it.it_value.tv_sec = o.exit_after / 1000;
@@ -489,13 +499,13 @@ int main(int argc, char **argv)
 	if (o.early) {
 		printf("%d %p %zu\n", getpid(), (void *)ram, ram_len);
 		fflush(stdout);
-		start_exit_timer();
+		line_done();
 	}
 	fill(0, nr_pages);
 	if (!o.early) {
 		printf("%d %p %zu\n", getpid(), (void *)ram, ram_len);
 		fflush(stdout);
-		start_exit_timer();
+		line_done();
 	}
 	while (o.chaos && o.hold && !go && !stop)
 		pause();
