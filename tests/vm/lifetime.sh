@@ -16,8 +16,10 @@
 #    At the end no VM is left and the kernel log is clean. Every other
 #    VMM (LIFE_FAKE_KVM=1) also creates a KVM VM on its RAM (no vCPU), so
 #    that KVM's mmu notifier runs at its exit beside the module's, as
-#    with a real VMM: that is what widens the window of defect 1 enough
-#    to oops (without it, 607 exits of registered VMMs did not).
+#    with a real VMM. Neither kind oopsed on the module before the fix of
+#    defect 1 (its window is between the module's ->release and the
+#    unlinking of the notifiers, which a booted guest's KVM teardown
+#    widens): lifetime-kvm.sh is the test that catches that one.
 # 2. LIFE_UNLOADS times: load, register a few sleeping badvmms, start
 #    dumps, sysfs writes, /proc reads, a listener and a register/exit loop,
 #    then rmmod after a random 0..2 s. Each rmmod succeeds (retried on
