@@ -54,6 +54,8 @@ struct agent {
 	pthread_mutex_t lock;
 	struct agent_health health;
 	struct ksm_tuning ksm;		/* under @lock */
+	struct ksm_rate ksm_found;	/* KSM's rate before we first changed it */
+	bool ksm_found_set;
 	unsigned int tune_ticks;
 	uint64_t *enrolled_ids;		/* enrolled at the last decision */
 	size_t nr_enrolled_ids;

@@ -99,6 +99,31 @@ static void config_warn(const struct config *c, const char *path, FILE *out)
 	}
 }
 
+/*
+ * Put back the rate KSM had before the tuner first changed it: on stop, and
+ * when a reload switches tuning off.  Other KSM users of the host then find
+ * ksmd as they left it, not at our last (possibly fastest) rate.
+ */
+static void ksm_put_back(struct agent *a, const char *why)
+{
+	int err;
+
+	if (!a->ksm_found_set)
+		return;
+	err = ksm_write(KSM_SYSFS, &a->ksm_found);
+	if (err)
+		log_err("ksm: Unable to put back pages_to_scan=%u sleep_millisecs=%u: "
+			"%s", a->ksm_found.pages_to_scan, a->ksm_found.sleep_ms,
+			strerror(-err));
+	else
+		log_info("ksm: put back pages_to_scan=%u sleep_millisecs=%u (%s)",
+			 a->ksm_found.pages_to_scan, a->ksm_found.sleep_ms, why);
+	a->ksm_found_set = false;
+	pthread_mutex_lock(&a->lock);
+	a->ksm.active = 0;
+	pthread_mutex_unlock(&a->lock);
+}
+
 /* SIGHUP: a bad file leaves the running config in force. */
 static void reload(struct agent *a)
 {
@@ -118,6 +143,8 @@ static void reload(struct agent *a)
 		next.listen_port != a->cfg.listen_port;
 	config_free(&a->cfg);
 	a->cfg = next;
+	if (!a->cfg.ksm.tune)
+		ksm_put_back(a, "tuning switched off");
 	sync_forget_refused(a);	/* the new rules may take them */
 	set_config_ok(a, 1, true);
 	log_info("reloaded %s: %zu rules, %zu domains", a->cfg_path,
@@ -192,6 +219,12 @@ static void tune_ksm(struct agent *a)
 	pthread_mutex_unlock(&a->lock);
 	if (!ksm_decide(&a->cfg.ksm, &in, &cur, &next, why, sizeof(why)))
 		return;
+	if (!a->ksm_found_set) {
+		a->ksm_found = cur;
+		a->ksm_found_set = true;
+		log_info("ksm: found pages_to_scan=%u sleep_millisecs=%u, put back "
+			 "on stop", cur.pages_to_scan, cur.sleep_ms);
+	}
 	err = ksm_write(KSM_SYSFS, &next);
 	if (err) {
 		log_err("ksm: Unable to set pages_to_scan=%u sleep_millisecs=%u: "
@@ -347,6 +380,7 @@ static int run(struct agent *a)
 	sd_notify(0, "READY=1\nSTATUS=running");
 	loop(a, sfd, tfd, pc);
 	sd_notify(0, "STOPPING=1");
+	ksm_put_back(a, "stopping");
 	http_stop(a->http);
 	procconn_close(pc);
 	memslot_close(a->memslot);

@@ -431,6 +431,7 @@ static const char *const state_names[] = {
 	[VMMERGE_VM_REFUSED] = "refused",
 	[VMMERGE_VM_SAMPLING] = "sampling",
 	[VMMERGE_VM_LOW_YIELD] = "low-yield",
+	[VMMERGE_VM_UNMERGING] = "unmerging",
 };
 
 const char *vmm_state_name(uint32_t state)

@@ -16,15 +16,12 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/sched/mm.h>
-#include <linux/version.h>
 #include <net/netlink.h>
 
+#include "compat.h"
 #include "enrol.h"
 #include "registry.h"
-
-/* VMAs that can never be guest RAM we may hand to KSM. */
-#define VMM_VMA_FORBIDDEN (VM_SHARED | VM_MAYSHARE | VM_PFNMAP | VM_IO | \
-			   VM_HUGETLB | VM_MIXEDMAP | VM_DONTEXPAND)
+#include "walk.h"
 
 static int vmm_vma_check(struct vm_area_struct *vma,
 			 struct netlink_ext_ack *extack)
@@ -41,7 +38,7 @@ static int vmm_vma_check(struct vm_area_struct *vma,
 		NL_SET_ERR_MSG(extack, "region is a stack");
 		return -EINVAL;
 	}
-	if (vma->vm_flags & VMM_VMA_FORBIDDEN) {
+	if (!vmm_vma_walkable(vma)) {
 		NL_SET_ERR_MSG(extack, "region is a special mapping");
 		return -EINVAL;
 	}
@@ -130,23 +127,15 @@ static int vmm_vma_set_ksm(struct vm_area_struct *vma, int advice)
 	ret = ksm_madvise(vma, vma->vm_start, vma->vm_end, advice, &flags);
 	if (ret || flags == vma->vm_flags)
 		return ret;
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
-	vma_start_write(vma);
-	vm_flags_reset(vma, flags);
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-	vm_flags_reset(vma, flags);
-#else
-	vma->vm_flags = flags;
-#endif
+	vmm_vma_store_flags(vma, flags);
 	return 0;
 }
 
 /*
- * Only VMAs lying wholly inside a region are touched: if the VMM has since
+ * Only VMAs lying wholly inside a region are enrolled: if the VMM has since
  * remapped part of it, the neighbours that are not guest RAM stay unmerged.
  */
-static int vmm_region_set_ksm(struct mm_struct *mm, const struct vmm_region *r,
-			      int advice)
+static int vmm_region_enrol(struct mm_struct *mm, const struct vmm_region *r)
 {
 	unsigned long end = r->start + r->len;
 	struct vm_area_struct *vma;
@@ -156,41 +145,111 @@ static int vmm_region_set_ksm(struct mm_struct *mm, const struct vmm_region *r,
 	     vma = find_vma(mm, vma->vm_end)) {
 		if (vma->vm_start < r->start || vma->vm_end > end)
 			continue;
-		if (!vma_is_anonymous(vma) || (vma->vm_flags & VMM_VMA_FORBIDDEN))
+		if (!vmm_vma_walkable(vma))
 			continue;
-		ret = vmm_vma_set_ksm(vma, advice);
+		ret = vmm_vma_set_ksm(vma, MADV_MERGEABLE);
 		if (ret)
 			break;
 	}
 	return ret;
 }
 
-/**
- * vmm_vm_ksm() - make a VM's guest RAM mergeable, or un-merge it
- * @vm: a registered VM
- * @mergeable: true to enrol, false to un-enrol (which copies merged pages
- *	back, so it can take a while and needs memory)
- *
- * Return: 0, or -ESRCH if the VMM's memory is already gone.
+/*
+ * A VM that must not merge must not merge anything: a VMM may have marked
+ * its memory mergeable itself (QEMU's mem-merge=on, madvise(), or
+ * prctl(PR_SET_MEMORY_MERGE) since 6.4, under which new mappings start out
+ * mergeable), so every mergeable VMA of the process counts, not only the
+ * guest RAM we enrolled.  Called with the mmap lock held.
  */
-int vmm_vm_ksm(struct vmm_vm *vm, bool mergeable)
+static bool vmm_mm_mergeable(struct mm_struct *mm)
 {
-	int advice = mergeable ? MADV_MERGEABLE : MADV_UNMERGEABLE;
-	struct mm_struct *mm = vm->mm;
+	struct vm_area_struct *vma;
+	VMA_ITERATOR(vmi, mm, 0);
+
+	for_each_vma(vmi, vma)
+		if (vma->vm_flags & VM_MERGEABLE)
+			return true;
+	return false;
+}
+
+static int vmm_mm_unmerge(struct mm_struct *mm)
+{
+	struct vm_area_struct *vma;
+	VMA_ITERATOR(vmi, mm, 0);
+	int ret = 0;
+
+	for_each_vma(vmi, vma) {
+		if (!(vma->vm_flags & VM_MERGEABLE))
+			continue;
+		ret = vmm_vma_set_ksm(vma, MADV_UNMERGEABLE);
+		if (ret)
+			break;
+	}
+	return ret;
+}
+
+static int vmm_vm_enrol(struct vmm_vm *vm, struct mm_struct *mm)
+{
 	unsigned int i;
 	int ret = 0;
 
-	if (vm->ksm_on == mergeable)
+	if (vm->ksm_on)
 		return 0;
-	if (!mmget_not_zero(mm))
-		return -ESRCH;
-	mmap_write_lock(mm);
+	if (mmap_write_lock_killable(mm))
+		return -EINTR;
 	for (i = 0; i < vm->nr_regions && !ret; i++)
-		ret = vmm_region_set_ksm(mm, &vm->regions[i], advice);
+		ret = vmm_region_enrol(mm, &vm->regions[i]);
 	mmap_write_unlock(mm);
-	mmput(mm);
 	if (!ret)
-		vm->ksm_on = mergeable;
+		vm->ksm_on = true;
+	return ret;
+}
+
+/* Cheap when there is nothing to do: a look under the read lock. */
+static int vmm_vm_unmerge(struct vmm_vm *vm, struct mm_struct *mm)
+{
+	bool mergeable;
+	int ret;
+
+	/* From here on not all of it is enrolled, whatever happens. */
+	vm->ksm_on = false;
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	mergeable = vmm_mm_mergeable(mm);
+	mmap_read_unlock(mm);
+	if (mergeable) {
+		if (mmap_write_lock_killable(mm))
+			return -EINTR;
+		ret = vmm_mm_unmerge(mm);
+		mmap_write_unlock(mm);
+		if (ret)
+			return ret;
+	}
+	vm->merges_any = vmm_mm_merges_any(mm);
+	return 0;
+}
+
+/**
+ * vmm_vm_ksm() - make a VM's guest RAM mergeable, or un-merge its VMM
+ * @vm: a registered VM
+ * @mergeable: true to enrol its guest RAM; false to make sure that nothing
+ *	of its VMM is mergeable (which copies merged pages back, so it can
+ *	take a while, needs memory, and fails with a signal pending)
+ *
+ * Return: 0, -ESRCH if the VMM's memory is already gone, or the error of
+ * the mmap lock or of ksm_madvise().  @vm->ksm_on says whether all its
+ * guest RAM is enrolled; after a failed un-merge it is false, and what is
+ * still mergeable is found again by looking at the VMAs.
+ */
+int vmm_vm_ksm(struct vmm_vm *vm, bool mergeable)
+{
+	struct mm_struct *mm = vm->mm;
+	int ret;
+
+	if (atomic_read(&vm->exited) || !mmget_not_zero(mm))
+		return -ESRCH;
+	ret = mergeable ? vmm_vm_enrol(vm, mm) : vmm_vm_unmerge(vm, mm);
+	mmput(mm);
 	return ret;
 }
 

@@ -242,41 +242,12 @@ static void vmm_estimate_clear(void)
 	memset(&vmm_reg.est, 0, sizeof(vmm_reg.est));
 }
 
-/**
- * vmm_estimate_all() - recompute every estimate from the fingerprints
- *
- * Called by the scanner with vmm_reg.lock held.  Return: 0, or -ENOMEM
- * (estimates keep their previous values).
- */
-int vmm_estimate_all(void)
+/* Sort and count without the registry: only @refs and @raws are touched. */
+static void vmm_estimate_count(struct vmm_fp_ref *refs, size_t n,
+			       struct vmm_estimate *raws)
 {
-	size_t max = 0, n = 0, a, b;
-	struct vmm_estimate *raws;
-	struct vmm_group **groups;
-	struct vmm_group *group;
-	struct vmm_fp_ref *refs;
-	u32 *scratch;
-	struct vmm_vm *vm;
+	size_t a, b;
 
-	lockdep_assert_held(&vmm_reg.lock);
-	list_for_each_entry(vm, &vmm_reg.vms, list)
-		max += vm->scan.nr_slots;
-	refs = kvmalloc_array(max ?: 1, sizeof(*refs), GFP_KERNEL | __GFP_NOWARN);
-	raws = kvcalloc(vmm_reg.nr_vms ?: 1, sizeof(*raws), GFP_KERNEL | __GFP_NOWARN);
-	groups = kvcalloc(vmm_reg.nr_groups ?: 1, sizeof(*groups), GFP_KERNEL);
-	scratch = kvcalloc(2 * vmm_reg.nr_groups + 1, sizeof(*scratch), GFP_KERNEL);
-	if (!refs || !raws || !groups || !scratch) {
-		kvfree(refs);
-		kvfree(raws);
-		kvfree(groups);
-		kvfree(scratch);
-		return -ENOMEM;
-	}
-	vmm_estimate_index();
-	list_for_each_entry(group, &vmm_reg.groups, list)
-		groups[group->index] = group;
-	list_for_each_entry(vm, &vmm_reg.vms, list)
-		n = vmm_estimate_gather(vm, refs, n, max, &raws[vm->index]);
 	sort(refs, n, sizeof(*refs), vmm_fp_ref_cmp, NULL);
 	for (a = 0; a < n; a = b) {
 		for (b = a + 1; b < n && refs[b].fp == refs[a].fp; b++)
@@ -285,6 +256,59 @@ int vmm_estimate_all(void)
 			vmm_estimate_run(refs, a, b, raws);
 		cond_resched();
 	}
+}
+
+/**
+ * vmm_estimate_all() - recompute every estimate from the fingerprints
+ *
+ * Called by the scanner with vmm_reg.lock held.  The lock is dropped while
+ * the gathered fingerprints are sorted and counted (up to max_fingerprints
+ * plus max_vms * min_samples of them, which takes a while), so netlink,
+ * the statistics walk and VMM exits do not wait for it; if the registry
+ * changed meanwhile, the result is thrown away and the next pass redoes it.
+ *
+ * Return: 0, -ENOMEM or -EAGAIN (estimates keep their previous values).
+ */
+int vmm_estimate_all(void)
+{
+	struct vmm_estimate *raws = NULL;
+	struct vmm_group **groups = NULL;
+	size_t max = 0, n = 0, nr_vms;
+	struct vmm_fp_ref *refs;
+	struct vmm_group *group;
+	u32 *scratch = NULL;
+	struct vmm_vm *vm;
+	u64 generation;
+	int ret = -ENOMEM;
+
+	lockdep_assert_held(&vmm_reg.lock);
+	list_for_each_entry(vm, &vmm_reg.vms, list)
+		max += vm->scan.nr_slots;
+	nr_vms = vmm_reg.nr_vms;
+	refs = kvmalloc_array(max ?: 1, sizeof(*refs), GFP_KERNEL | __GFP_NOWARN);
+	raws = kvcalloc(nr_vms ?: 1, sizeof(*raws), GFP_KERNEL | __GFP_NOWARN);
+	if (!refs || !raws)
+		goto out;
+	vmm_estimate_index();
+	list_for_each_entry(vm, &vmm_reg.vms, list)
+		n = vmm_estimate_gather(vm, refs, n, max, &raws[vm->index]);
+	generation = vmm_reg.generation;
+	mutex_unlock(&vmm_reg.lock);
+	vmm_estimate_count(refs, n, raws);
+	mutex_lock(&vmm_reg.lock);
+	ret = -EAGAIN;
+	if (generation != vmm_reg.generation) {
+		/* Its owner numbers are stale now too: no hints until redone. */
+		vmm_fp_index.n = 0;
+		goto out;
+	}
+	ret = -ENOMEM;
+	groups = kvcalloc(vmm_reg.nr_groups ?: 1, sizeof(*groups), GFP_KERNEL);
+	scratch = kvcalloc(2 * vmm_reg.nr_groups + 1, sizeof(*scratch), GFP_KERNEL);
+	if (!groups || !scratch)
+		goto out;
+	list_for_each_entry(group, &vmm_reg.groups, list)
+		groups[group->index] = group;
 	vmm_estimate_clear();
 	list_for_each_entry(vm, &vmm_reg.vms, list)
 		vmm_estimate_publish(vm, &raws[vm->index]);
@@ -295,10 +319,14 @@ int vmm_estimate_all(void)
 	kvfree(vmm_fp_index.refs);
 	vmm_fp_index.refs = refs;
 	vmm_fp_index.n = n;
+	refs = NULL;
+	ret = 0;
+out:
+	kvfree(refs);
 	kvfree(raws);
 	kvfree(groups);
 	kvfree(scratch);
-	return 0;
+	return ret;
 }
 
 void vmm_estimate_add(struct vmm_estimate *sum, const struct vmm_estimate *e)

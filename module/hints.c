@@ -131,8 +131,8 @@ int vmm_hint_answer(struct vmm_hint *hint)
 	lockdep_assert_held(&vmm_reg.lock);
 	per_node = kcalloc(nr_node_ids, sizeof(*per_node), GFP_KERNEL);
 	seen = bitmap_zalloc(nr_node_ids, GFP_KERNEL);
-	hint->scopes = kcalloc(num_online_nodes() + 1, sizeof(*hint->scopes),
-			       GFP_KERNEL);
+	/* Sized by possible nodes: one may come online after a count of them. */
+	hint->scopes = kcalloc(nr_node_ids + 1, sizeof(*hint->scopes), GFP_KERNEL);
 	if (!per_node || !seen || !hint->scopes) {
 		kfree(per_node);
 		bitmap_free(seen);

@@ -14,6 +14,11 @@
 #include "scanner.h"
 #include "stats.h"
 
+/*
+ * The workers start before the interfaces that can kick them, and stop
+ * after those are gone: a sysfs write or a netlink request never reaches a
+ * worker that has stopped.  Exit mirrors init.
+ */
 static int __init vmmerge_init(void)
 {
 	int ret;
@@ -21,18 +26,18 @@ static int __init vmmerge_init(void)
 	ret = vmm_registry_init();
 	if (ret)
 		goto err_registry;
-	ret = vmm_sysfs_init();
-	if (ret)
-		goto err_sysfs;
-	ret = vmm_procfs_init();
-	if (ret)
-		goto err_procfs;
 	ret = vmm_stats_init();
 	if (ret)
 		goto err_stats;
 	ret = vmm_scanner_init();
 	if (ret)
 		goto err_scanner;
+	ret = vmm_sysfs_init();
+	if (ret)
+		goto err_sysfs;
+	ret = vmm_procfs_init();
+	if (ret)
+		goto err_procfs;
 	ret = vmm_netlink_init();
 	if (ret)
 		goto err_netlink;
@@ -40,15 +45,15 @@ static int __init vmmerge_init(void)
 	return 0;
 
 err_netlink:
+	vmm_procfs_exit();
+err_procfs:
+	vmm_sysfs_exit();
+err_sysfs:
 	vmm_scanner_exit();
 	vmm_estimate_exit();
 err_scanner:
 	vmm_stats_exit();
 err_stats:
-	vmm_procfs_exit();
-err_procfs:
-	vmm_sysfs_exit();
-err_sysfs:
 	vmm_registry_exit();
 err_registry:
 	return ret;
@@ -57,11 +62,11 @@ err_registry:
 static void __exit vmmerge_exit(void)
 {
 	vmm_netlink_exit();
+	vmm_procfs_exit();
+	vmm_sysfs_exit();
 	vmm_scanner_exit();
 	vmm_estimate_exit();
 	vmm_stats_exit();
-	vmm_procfs_exit();
-	vmm_sysfs_exit();
 	vmm_registry_exit();
 	pr_info("unloaded\n");
 }

@@ -14,9 +14,15 @@
  * VMs of other domains are kept "refused" until the scope is free.  VMs of an
  * isolated domain are never enrolled.
  *
- * The policy is re-applied after every change that could alter a decision,
- * under vmm_reg.lock, and is deterministic: the same registry always gives
- * the same states.
+ * With merge_across_nodes 0, a VM is in the scope of every node that holds
+ * some of its pages (and of all nodes until they are known).
+ *
+ * The policy holds whatever the VMM did: a VM that is not enrolled has no
+ * mergeable memory at all, even where its VMM marked it mergeable itself,
+ * and an un-merge that failed blocks other domains until it succeeds.  It
+ * is re-applied after every change that could alter a decision and after
+ * every statistics refresh, under vmm_reg.lock, and is deterministic: the
+ * same registry always gives the same states.
  */
 #include <linux/nodemask.h>
 #include <linux/slab.h>
@@ -35,10 +41,21 @@ unsigned int vmm_policy_node_scope(int node)
 	return node;
 }
 
-static unsigned int vmm_scope(const struct vmm_vm *vm)
+/*
+ * KSM merges a page with pages of its own node when merge_across_nodes is
+ * 0, so a VM is in the scope of every node that holds some of its pages,
+ * and in all of them until the statistics walk has seen where they are.
+ */
+bool vmm_policy_in_scope(const struct vmm_vm *vm, unsigned int scope)
 {
-	return vmm_policy_node_scope(vm->node);
+	if (vmm_ksm_merge_across_nodes())
+		return scope == 0;
+	return !vm->walked || node_isset(scope, vm->nodes);
 }
+
+#define for_each_vm_scope(scope, vm)					\
+	for ((scope) = 0; (scope) < nr_node_ids; (scope)++)		\
+		if (vmm_policy_in_scope((vm), (scope)))
 
 /**
  * vmm_policy_owner() - the domain holding a merge scope, if any
@@ -54,13 +71,36 @@ const struct vmm_domain *vmm_policy_owner(unsigned int scope)
 
 	lockdep_assert_held(&vmm_reg.lock);
 	list_for_each_entry(vm, &vmm_reg.vms, list)
-		if (vm->state == VMMERGE_VM_ENROLLED && vmm_scope(vm) == scope &&
+		if (vm->state == VMMERGE_VM_ENROLLED &&
+		    vmm_policy_in_scope(vm, scope) &&
 		    !vmm_domain_isolated(vm->group->domain))
 			return vm->group->domain;
 	return NULL;
 }
 
-static void vmm_refuse(struct vmm_vm *vm, const struct vmm_domain *owner)
+/*
+ * Take a VM out of KSM and show why.  If the un-merge fails, the VM still
+ * has mergeable memory: it is shown "unmerging", counts as merging in its
+ * scopes (no other domain is enrolled next to it), and the next policy pass
+ * (at the latest the next statistics refresh) tries again.
+ */
+static bool vmm_keep_out(struct vmm_vm *vm, enum vmmerge_vm_state state,
+			 const char *reason)
+{
+	char why[VMMERGE_REASON_MAXLEN];
+	int ret = vmm_vm_ksm(vm, false);
+
+	if (ret && ret != -ESRCH) {
+		snprintf(why, sizeof(why), "un-merge failed (%d), retrying", ret);
+		vmm_vm_set_state(vm, VMMERGE_VM_UNMERGING, why);
+		return false;
+	}
+	vmm_vm_set_state(vm, state, reason);
+	return true;
+}
+
+static void vmm_refuse(struct vmm_vm *vm, unsigned int scope,
+		       const struct vmm_domain *owner)
 {
 	char reason[VMMERGE_REASON_MAXLEN];
 	bool was_refused = vm->state == VMMERGE_VM_REFUSED;
@@ -70,34 +110,11 @@ static void vmm_refuse(struct vmm_vm *vm, const struct vmm_domain *owner)
 			 owner->name);
 	else
 		snprintf(reason, sizeof(reason), "node %u is held by domain %s",
-			 vmm_scope(vm), owner->name);
-	vmm_vm_ksm(vm, false);
-	vmm_vm_set_state(vm, VMMERGE_VM_REFUSED, reason);
-	if (!was_refused) {
+			 scope, owner->name);
+	if (vmm_keep_out(vm, VMMERGE_VM_REFUSED, reason) && !was_refused) {
 		pr_info("vm %llu (%s) refused: %s\n", vm->id, vm->name, reason);
 		vmm_nl_event_refused(vm);
 	}
-}
-
-static void vmm_keep_out(struct vmm_vm *vm, enum vmmerge_vm_state state,
-			 const char *reason)
-{
-	vmm_vm_ksm(vm, false);
-	vmm_vm_set_state(vm, state, reason);
-}
-
-static void vmm_enrol(struct vmm_vm *vm)
-{
-	char reason[VMMERGE_REASON_MAXLEN];
-	int ret;
-
-	ret = vmm_vm_ksm(vm, true);
-	if (ret) {
-		snprintf(reason, sizeof(reason), "ksm_madvise failed (%d)", ret);
-		vmm_vm_set_state(vm, VMMERGE_VM_REGISTERED, reason);
-		return;
-	}
-	vmm_vm_set_state(vm, VMMERGE_VM_ENROLLED, "merging allowed");
 }
 
 /*
@@ -128,25 +145,87 @@ static bool vmm_low_yield(struct vmm_vm *vm)
 	return true;
 }
 
-static void vmm_decide(struct vmm_vm *vm, const struct vmm_domain **owners)
+/*
+ * Claim the VM's scopes for its domain, or refuse it if another domain
+ * holds one of them.  Returns true if the VM may be enrolled.
+ */
+static bool vmm_claim(struct vmm_vm *vm, const struct vmm_domain **owners)
 {
-	struct vmm_domain *domain = vm->group->domain;
-	unsigned int scope = vmm_scope(vm);
+	const struct vmm_domain *domain = vm->group->domain;
+	unsigned int scope;
 
-	if (vmm_domain_isolated(domain))
-		return vmm_keep_out(vm, VMMERGE_VM_ISOLATED, "domain is isolated");
+	if (READ_ONCE(vmm_knobs.cross_domain))
+		return true;
+	for_each_vm_scope(scope, vm) {
+		if (owners[scope] && owners[scope] != domain) {
+			vmm_refuse(vm, scope, owners[scope]);
+			return false;
+		}
+	}
+	for_each_vm_scope(scope, vm)
+		owners[scope] = domain;
+	return true;
+}
+
+/* First pass: decide; what must not merge is un-merged right away. */
+static bool vmm_decide(struct vmm_vm *vm, const struct vmm_domain **owners)
+{
+	if (vmm_domain_isolated(vm->group->domain))
+		return !vmm_keep_out(vm, VMMERGE_VM_ISOLATED, "domain is isolated");
 	if (!READ_ONCE(vmm_knobs.enrol))
-		return vmm_keep_out(vm, VMMERGE_VM_REGISTERED, "enrolment is off");
+		return !vmm_keep_out(vm, VMMERGE_VM_REGISTERED, "enrolment is off");
 	/* Before the scope check: a VM that is not worth it claims nothing. */
 	if (vmm_low_yield(vm))
-		return;
-	if (!READ_ONCE(vmm_knobs.cross_domain)) {
-		if (!owners[scope])
-			owners[scope] = domain;
-		if (owners[scope] != domain)
-			return vmm_refuse(vm, owners[scope]);
+		return false;
+	return vmm_claim(vm, owners);
+}
+
+/*
+ * May @vm merge next to @other?  Not if @other's memory is still mergeable
+ * after a failed un-merge, unless both are of the same domain that may
+ * merge (cross_domain lifts only the one-domain-per-scope rule).
+ */
+static bool vmm_unmerging_blocks(const struct vmm_vm *vm,
+				 const struct vmm_vm *other)
+{
+	unsigned int scope;
+
+	if (other->state != VMMERGE_VM_UNMERGING || other == vm)
+		return false;
+	if (other->group->domain == vm->group->domain &&
+	    !vmm_domain_isolated(other->group->domain))
+		return false;
+	if (READ_ONCE(vmm_knobs.cross_domain) &&
+	    !vmm_domain_isolated(other->group->domain))
+		return false;
+	for_each_vm_scope(scope, vm)
+		if (vmm_policy_in_scope(other, scope))
+			return true;
+	return false;
+}
+
+/* Second pass: enrol, once nothing that must not merge is left mergeable. */
+static void vmm_enrol(struct vmm_vm *vm)
+{
+	char reason[VMMERGE_REASON_MAXLEN];
+	struct vmm_vm *other;
+	int ret;
+
+	list_for_each_entry(other, &vmm_reg.vms, list) {
+		if (vmm_unmerging_blocks(vm, other)) {
+			snprintf(reason, sizeof(reason),
+				 "waiting for vm %llu to be un-merged", other->id);
+			vmm_keep_out(vm, VMMERGE_VM_REGISTERED, reason);
+			return;
+		}
 	}
-	vmm_enrol(vm);
+	ret = vmm_vm_ksm(vm, true);
+	if (ret) {
+		snprintf(reason, sizeof(reason), "ksm_madvise failed (%d)", ret);
+		vmm_keep_out(vm, VMMERGE_VM_REGISTERED, reason);
+		return;
+	}
+	vmm_vm_set_state(vm, VMMERGE_VM_ENROLLED, "merging allowed");
 }
 
 static void vmm_recount(void)
@@ -171,8 +250,10 @@ static void vmm_recount(void)
  * vmm_policy_apply() - bring every VM's enrolment in line with the policy
  *
  * Scopes already held keep their owner: the first enrolled VM (in
- * registration order) that may stay enrolled claims its scope before any
+ * registration order) that may stay enrolled claims its scopes before any
  * newcomer is considered, so adding a VM never evicts an enrolled domain.
+ * Every VM that must not merge is un-merged before any VM is enrolled, so
+ * a scope changes hands only once its old owner's memory is out of KSM.
  */
 void vmm_policy_apply(void)
 {
@@ -187,7 +268,10 @@ void vmm_policy_apply(void)
 	for (scope = 0; scope < nr_node_ids; scope++)
 		owners[scope] = vmm_policy_owner(scope);
 	list_for_each_entry(vm, &vmm_reg.vms, list)
-		vmm_decide(vm, owners);
+		vm->want_enrol = vmm_decide(vm, owners);
+	list_for_each_entry(vm, &vmm_reg.vms, list)
+		if (vm->want_enrol)
+			vmm_enrol(vm);
 	vmm_recount();
 	kfree(owners);
 }

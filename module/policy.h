@@ -5,10 +5,14 @@
 #ifndef _VMMERGE_POLICY_H
 #define _VMMERGE_POLICY_H
 
+#include <linux/types.h>
+
 struct vmm_domain;
+struct vmm_vm;
 
 void vmm_policy_apply(void);
 const struct vmm_domain *vmm_policy_owner(unsigned int scope);
 unsigned int vmm_policy_node_scope(int node);
+bool vmm_policy_in_scope(const struct vmm_vm *vm, unsigned int scope);
 
 #endif /* _VMMERGE_POLICY_H */

@@ -149,10 +149,10 @@ int __init vmm_procfs_init(void)
 	vmm_proc_dir = proc_mkdir("vmmerge", NULL);
 	if (!vmm_proc_dir)
 		return -ENOMEM;
-	if (!proc_create_single("vms", 0444, vmm_proc_dir, vmm_vms_show) ||
-	    !proc_create_single("groups", 0444, vmm_proc_dir, vmm_groups_show) ||
-	    !proc_create_single("domains", 0444, vmm_proc_dir, vmm_domains_show) ||
-	    !proc_create_single("hints", 0444, vmm_proc_dir, vmm_hints_show)) {
+	if (!proc_create_single("vms", 0400, vmm_proc_dir, vmm_vms_show) ||
+	    !proc_create_single("groups", 0400, vmm_proc_dir, vmm_groups_show) ||
+	    !proc_create_single("domains", 0400, vmm_proc_dir, vmm_domains_show) ||
+	    !proc_create_single("hints", 0400, vmm_proc_dir, vmm_hints_show)) {
 		proc_remove(vmm_proc_dir);
 		return -ENOMEM;
 	}

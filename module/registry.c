@@ -12,7 +12,14 @@
  * only queue exit_work (->release runs inside SRCU, where unregistering would
  * deadlock), and exit_work unlinks the VM and tells userspace.  A pid that is
  * reused later belongs to another mm and is never looked at again.
+ *
+ * mmu_notifier_unregister() calls ->release itself if exit_mmap() has not
+ * unlinked the notifier yet (it runs every ->release first and unlinks
+ * afterwards), so whoever unregisters sets @dying first: ->release must not
+ * queue exit_work on a VM that is about to be freed.
  */
+#include <linux/cred.h>
+#include <linux/sched/coredump.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
@@ -36,6 +43,7 @@ static const char *const vmm_state_names[__VMMERGE_VM_STATE_MAX] = {
 	[VMMERGE_VM_REFUSED] = "refused",
 	[VMMERGE_VM_SAMPLING] = "sampling",
 	[VMMERGE_VM_LOW_YIELD] = "low-yield",
+	[VMMERGE_VM_UNMERGING] = "unmerging",
 };
 
 const char *vmm_state_name(enum vmmerge_vm_state state)
@@ -74,6 +82,7 @@ int vmm_domain_new(const char *name, u32 flags, struct netlink_ext_ack *extack)
 	domain->index = VMM_INDEX_NONE;
 	list_add_tail(&domain->list, &vmm_reg.domains);
 	vmm_reg.nr_domains++;
+	vmm_reg.generation++;
 	return 0;
 }
 
@@ -96,6 +105,7 @@ int vmm_domain_del(struct vmm_domain *domain, struct netlink_ext_ack *extack)
 	}
 	list_del(&domain->list);
 	vmm_reg.nr_domains--;
+	vmm_reg.generation++;
 	kfree(domain);
 	return 0;
 }
@@ -129,6 +139,7 @@ int vmm_group_new(const char *name, struct vmm_domain *domain,
 	domain->nr_groups++;
 	list_add_tail(&group->list, &vmm_reg.groups);
 	vmm_reg.nr_groups++;
+	vmm_reg.generation++;
 	return 0;
 }
 
@@ -138,8 +149,11 @@ void vmm_group_set(struct vmm_group *group, struct vmm_domain *domain)
 	if (group->domain == domain)
 		return;
 	group->domain->nr_groups--;
+	group->domain->nr_vms -= group->nr_vms;
 	group->domain = domain;
 	domain->nr_groups++;
+	domain->nr_vms += group->nr_vms;
+	vmm_reg.generation++;
 	vmm_policy_apply();
 }
 
@@ -153,6 +167,7 @@ int vmm_group_del(struct vmm_group *group, struct netlink_ext_ack *extack)
 	group->domain->nr_groups--;
 	list_del(&group->list);
 	vmm_reg.nr_groups--;
+	vmm_reg.generation++;
 	kvfree(group->sketch);
 	kfree(group);
 	return 0;
@@ -206,6 +221,7 @@ static void vmm_vm_exit_work(struct work_struct *work)
 	mutex_unlock(&vmm_reg.lock);
 	/* Whoever unlinks frees; we must not cancel ourselves. */
 	if (was_linked) {
+		atomic_set(&vm->dying, 1);
 		mmu_notifier_unregister(&vm->mn, vm->mm);
 		vmm_vm_free(vm);
 	}
@@ -254,6 +270,28 @@ void vmm_vm_free(struct vmm_vm *vm)
 }
 
 /*
+ * Registering a process lets the caller read what it maps, so the caller
+ * must be allowed to ptrace it.  ptrace_may_access() is not exported; these
+ * are its rules for a caller that already has CAP_SYS_ADMIN, a little
+ * stricter: CAP_SYS_PTRACE, or the same uids and gids as a dumpable target.
+ */
+static bool vmm_may_ptrace(struct task_struct *task, struct mm_struct *mm)
+{
+	const struct cred *cred = current_cred(), *tcred;
+	bool same;
+
+	if (capable(CAP_SYS_PTRACE))
+		return true;
+	rcu_read_lock();
+	tcred = __task_cred(task);
+	same = uid_eq(cred->uid, tcred->euid) && uid_eq(cred->uid, tcred->suid) &&
+	       uid_eq(cred->uid, tcred->uid) && gid_eq(cred->gid, tcred->egid) &&
+	       gid_eq(cred->gid, tcred->sgid) && gid_eq(cred->gid, tcred->gid);
+	rcu_read_unlock();
+	return same && get_dumpable(mm) == SUID_DUMP_USER;
+}
+
+/*
  * Find the VMM's mm from a pid, refusing what cannot be a VMM.  Returns the
  * mm with a user reference (mmget) so its VMAs can be checked.
  */
@@ -276,6 +314,12 @@ static struct mm_struct *vmm_pid_to_mm(pid_t nr, struct netlink_ext_ack *extack)
 		return ERR_PTR(-EINVAL);
 	}
 	mm = (task->flags & PF_EXITING) ? NULL : get_task_mm(task);
+	if (mm && !vmm_may_ptrace(task, mm)) {
+		put_task_struct(task);
+		mmput(mm);
+		NL_SET_ERR_MSG(extack, "caller may not ptrace the VMM process");
+		return ERR_PTR(-EPERM);
+	}
 	put_task_struct(task);
 	if (!mm) {
 		NL_SET_ERR_MSG(extack, "process has exited");
@@ -341,6 +385,7 @@ int vmm_vm_add(struct vmm_vm *vm, struct netlink_ext_ack *extack)
 	vm->linked = true;
 	list_add_tail(&vm->list, &vmm_reg.vms);
 	vmm_reg.nr_vms++;
+	vmm_reg.generation++;
 	vm->group->nr_vms++;
 	vm->group->domain->nr_vms++;
 	vmm_vm_set_state(vm, VMMERGE_VM_REGISTERED, "registered");
@@ -361,6 +406,7 @@ void vmm_vm_set_group(struct vmm_vm *vm, struct vmm_group *group)
 	vm->group = group;
 	group->nr_vms++;
 	group->domain->nr_vms++;
+	vmm_reg.generation++;
 	vmm_policy_apply();
 }
 
@@ -376,6 +422,7 @@ void vmm_vm_unlink(struct vmm_vm *vm)
 	vm->linked = false;
 	list_del_init(&vm->list);
 	vmm_reg.nr_vms--;
+	vmm_reg.generation++;
 	vm->group->nr_vms--;
 	vm->group->domain->nr_vms--;
 }
@@ -421,9 +468,12 @@ int vmm_registry_init(void)
 }
 
 /*
- * Module unload: forget every VM without touching its memory.  Enrolled
- * guest RAM stays MADV_MERGEABLE; ksmd keeps what it merged and needs no code
- * of ours for that.
+ * Module unload: un-merge what we enrolled, then forget every VM.  Leaving
+ * guest RAM mergeable would let a module loaded later (or any other KSM
+ * user) merge another domain's pages next to it without knowing.  The VMMs
+ * keep running; their merged pages are copied back, which needs memory and
+ * time.  An un-merge that fails (rmmod got a signal, no memory) is logged:
+ * unload cannot be refused at this point.
  */
 void vmm_registry_exit(void)
 {
@@ -434,6 +484,11 @@ void vmm_registry_exit(void)
 
 	mutex_lock(&vmm_reg.lock);
 	list_for_each_entry_safe(vm, vm_tmp, &vmm_reg.vms, list) {
+		int ret = vmm_vm_ksm(vm, false);
+
+		if (ret && ret != -ESRCH)
+			pr_warn("vm %llu (%s): guest RAM left mergeable at unload (%d)\n",
+				vm->id, vm->name, ret);
 		vmm_vm_unlink(vm);
 		list_add_tail(&vm->list, &dead);
 	}

@@ -7,6 +7,7 @@
 
 #include <linux/list.h>
 #include <linux/mmu_notifier.h>
+#include <linux/nodemask.h>
 #include <linux/mutex.h>
 #include <linux/workqueue.h>
 #include <uapi/linux/vmmerge.h>
@@ -83,6 +84,24 @@ struct vmm_group {
 	unsigned int sketch_cap;
 };
 
+/**
+ * struct vmm_stats_walk - a VM's statistics walk in progress
+ * @stats: counts so far
+ * @nodes: nodes of the pages seen so far
+ * @node: majority vote (Boyer-Moore) over the nodes of resident pages
+ * @votes: the vote's counter
+ * @region: region the walk is in
+ * @addr: where it resumes in @region, 0 before its first step
+ */
+struct vmm_stats_walk {
+	struct vmm_stats stats;
+	nodemask_t nodes;
+	int node;
+	long votes;
+	unsigned int region;
+	unsigned long addr;
+};
+
 /* The index of an object that the fingerprint index does not know yet. */
 #define VMM_INDEX_NONE 0xffffffffU
 
@@ -106,7 +125,13 @@ struct vmm_region {
  * @state: enum vmmerge_vm_state
  * @reason: why, in words
  * @ksm_on: regions currently MADV_MERGEABLE by us
+ * @merges_any: its VMM asked KSM to merge all its memory (6.4+), so new
+ *	mappings of it start out mergeable: un-merged at every policy pass
  * @node: NUMA node holding most of its resident pages
+ * @nodes: every node holding some of its pages, as of the last full walk
+ * @walked: @nodes is known (a VM not walked yet may have pages anywhere)
+ * @walk: the statistics walk in progress
+ * @want_enrol: the policy pass under way would enrol it
  * @stats: as of @stats_jiffies
  * @stats_jiffies: time of the last refresh, 0 if never
  * @linked: in the registry (under vmm_registry.lock)
@@ -129,7 +154,12 @@ struct vmm_vm {
 	enum vmmerge_vm_state state;
 	char reason[VMMERGE_REASON_MAXLEN];
 	bool ksm_on;
+	bool merges_any;
 	int node;
+	nodemask_t nodes;
+	bool walked;
+	struct vmm_stats_walk walk;
+	bool want_enrol;
 	struct vmm_stats stats;
 	unsigned long stats_jiffies;
 	bool linked;
@@ -144,9 +174,12 @@ struct vmm_vm {
  * struct vmm_registry - everything the module knows
  * @lock: protects all lists, objects and counters below; taken before any
  *	mm's mmap_lock
+ * @generation: bumped whenever a domain, group or VM comes, goes or moves,
+ *	or fingerprints are re-keyed: work done without @lock checks it
  */
 struct vmm_registry {
 	struct mutex lock;
+	u64 generation;
 	struct list_head domains;
 	struct list_head groups;
 	struct list_head vms;

@@ -5,10 +5,11 @@
  * A freezable kthread, modelled on ksm_scan_thread(), samples pages of
  * registered guest RAM only, within a budget: scan_batch pages, then a sleep
  * long enough to stay under scan_pages_per_sec.  A sample reads one present
- * page without faulting it in or splitting it: the pte (or huge pmd) is
- * looked up under the mmap read lock, a reference is taken under the
- * page-table lock, and the page is hashed with xxh64 after the lock is
- * dropped.  All-zero pages are recognised before hashing.
+ * page without faulting it in or splitting it: the walker (walk.c) finds it
+ * under the mmap read lock, a reference is taken under the page-table lock,
+ * and the page is hashed after the lock is dropped, with xxh64 keyed through
+ * siphash (fingerprint_key in sysfs).  All-zero pages are recognised before
+ * hashing.
  *
  * Each VM has one fingerprint slot per page (or per few pages, when
  * max_fingerprints is short).  Slots are visited in a strided order, so the
@@ -22,7 +23,9 @@
 #include <linux/highmem.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
+#include <linux/random.h>
 #include <linux/sched/mm.h>
+#include <linux/siphash.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
@@ -33,6 +36,7 @@
 #include "registry.h"
 #include "scanner.h"
 #include "stats.h"
+#include "walk.h"
 
 atomic64_t vmm_scan_pages;
 atomic64_t vmm_scan_batches;
@@ -118,47 +122,43 @@ static unsigned long vmm_slot_addr(const struct vmm_vm *vm, unsigned long slot)
 	return 0;
 }
 
-/* Take a reference on the page mapped at @addr, or return NULL. */
-static struct page *vmm_get_mapped_page(struct mm_struct *mm, unsigned long addr,
-					bool *zero_pfn)
-{
-	pmd_t *pmdp = vmm_pmd_lookup(mm, addr);
-	struct page *page = NULL;
-	spinlock_t *ptl;
-	pte_t *ptep, pte;
-	pmd_t pmd;
+/* What one sample found: a page with a reference taken, or the zero page. */
+struct vmm_sample_ref {
+	struct page *page;
+	bool zero;
+};
 
-	if (!pmdp)
-		return NULL;
-	pmd = READ_ONCE(*pmdp);
-	if (pmd_none(pmd))
-		return NULL;
-	if (pmd_trans_huge(pmd)) {
-		ptl = pmd_lock(mm, pmdp);
-		pmd = *pmdp;
-		if (pmd_trans_huge(pmd) && pfn_valid(pmd_pfn(pmd))) {
-			page = pmd_page(pmd) + ((addr & ~PMD_MASK) >> PAGE_SHIFT);
-			if (!get_page_unless_zero(compound_head(page)))
-				page = NULL;
-		}
-		spin_unlock(ptl);
-		return page;
-	}
-	if (!pmd_present(pmd) || pmd_bad(pmd) || pmd_devmap(pmd))
-		return NULL;
-	ptep = pte_offset_map_lock(mm, pmdp, addr, &ptl);
-	pte = READ_ONCE(*ptep);
-	if (pte_present(pte)) {
-		if (is_zero_pfn(pte_pfn(pte)))
-			*zero_pfn = true;
-		else if (pfn_valid(pte_pfn(pte)))
-			page = pte_page(pte);
-		if (page && !get_page_unless_zero(page))
-			page = NULL;
-	}
-	pte_unmap_unlock(ptep, ptl);
-	return page;
+static void vmm_sample_pte(void *arg, struct page *page, unsigned long addr)
+{
+	struct vmm_sample_ref *ref = arg;
+
+	if (!page)
+		ref->zero = true;
+	else if (get_page_unless_zero(page))
+		ref->page = page;
 }
+
+static void vmm_sample_huge(void *arg, struct page *head, unsigned long addr,
+			    unsigned long nr)
+{
+	struct vmm_sample_ref *ref = arg;
+
+	if (get_page_unless_zero(head))
+		ref->page = head + ((addr & ~PMD_MASK) >> PAGE_SHIFT);
+}
+
+static const struct vmm_walk_ops vmm_sample_ops = {
+	.pte = vmm_sample_pte,
+	.huge = vmm_sample_huge,
+};
+
+/*
+ * The key makes fingerprints useless as a content oracle to whoever does
+ * not hold it: a sketch read from one host says nothing about which pages
+ * it holds, yet hosts given the same key compare sketches with each other.
+ * The content hash is xxh64 (fast); the key goes in through siphash.
+ */
+static siphash_key_t vmm_fp_key;
 
 static u64 vmm_page_fingerprint(struct page *page)
 {
@@ -168,7 +168,8 @@ static u64 vmm_page_fingerprint(struct page *page)
 	if (!memchr_inv(addr, 0, PAGE_SIZE))
 		fp = VMM_FP_ZERO;
 	else
-		fp = max_t(u64, xxh64(addr, PAGE_SIZE, 0), VMM_FP_FIRST);
+		fp = max_t(u64, siphash_1u64(xxh64(addr, PAGE_SIZE, 0), &vmm_fp_key),
+			   VMM_FP_FIRST);
 	kunmap_local(addr);
 	return fp;
 }
@@ -176,18 +177,48 @@ static u64 vmm_page_fingerprint(struct page *page)
 /* Sample one page; the caller holds the mmap read lock. */
 static u64 vmm_sample(struct mm_struct *mm, unsigned long addr)
 {
-	bool zero_pfn = false;
-	struct page *page;
+	struct vmm_sample_ref ref = {};
 	u64 fp;
 
-	page = vmm_get_mapped_page(mm, addr, &zero_pfn);
-	if (zero_pfn)
-		return VMM_FP_ZERO;
-	if (!page)
+	if (!addr)
 		return VMM_FP_ABSENT;
-	fp = vmm_page_fingerprint(page);
-	put_page(page);
+	vmm_walk_step(mm, addr, addr + PAGE_SIZE, &vmm_sample_ops, &ref);
+	if (ref.zero)
+		return VMM_FP_ZERO;
+	if (!ref.page)
+		return VMM_FP_ABSENT;
+	fp = vmm_page_fingerprint(ref.page);
+	put_page(ref.page);
 	return fp;
+}
+
+/**
+ * vmm_scan_set_key() - key the fingerprints, forgetting the old ones
+ * @key: 16 bytes
+ *
+ * Called under vmm_reg.lock, which the scanner holds while it samples:
+ * every fingerprint and sketch is recomputed with the new key.
+ */
+void vmm_scan_set_key(const u8 *key)
+{
+	struct vmm_group *group;
+	struct vmm_vm *vm;
+
+	lockdep_assert_held(&vmm_reg.lock);
+	memcpy(&vmm_fp_key, key, sizeof(vmm_fp_key));
+	vmm_reg.generation++;
+	list_for_each_entry(vm, &vmm_reg.vms, list) {
+		memset(vm->scan.fps, 0, vm->scan.nr_slots * sizeof(*vm->scan.fps));
+		memset(&vm->scan.est, 0, sizeof(vm->scan.est));
+		vm->scan.sampled = 0;
+		vm->scan.visited = 0;
+		vm->scan.changed = 0;
+		vm->scan.calm = 0;
+	}
+	list_for_each_entry(group, &vmm_reg.groups, list)
+		group->nr_sketch = 0;
+	vmm_fp_index.n = 0;
+	vmm_scanner_wake();
 }
 
 static void vmm_scan_advance(struct vmm_vm_scan *scan)
@@ -326,6 +357,7 @@ void vmm_scanner_wake(void)
 
 int __init vmm_scanner_init(void)
 {
+	get_random_bytes(&vmm_fp_key, sizeof(vmm_fp_key));
 	vmm_scan_task = kthread_run(vmm_scan_thread, NULL, "vmmerge_scan");
 	return PTR_ERR_OR_ZERO(vmm_scan_task);
 }

@@ -80,6 +80,7 @@ void vmm_estimate_add(struct vmm_estimate *sum, const struct vmm_estimate *e);
 int vmm_scanner_init(void);
 void vmm_scanner_exit(void);
 void vmm_scanner_wake(void);
+void vmm_scan_set_key(const u8 *key);
 
 /* scanner counters, for sysfs */
 extern atomic64_t vmm_scan_pages;

@@ -4,14 +4,18 @@
  *
  * A delayed work walks the page tables of every VM's guest-RAM regions at
  * most every stats_interval_ms, visiting at most stats_max_pages entries per
- * run (a cursor carries the walk over to the next run when the budget ends).
- * It runs under vmm_reg.lock and takes each mm's mmap lock for reading one
- * PMD's worth of entries at a time, so neither the VMM nor ksmd waits long.
+ * run: a cursor carries the walk over to the next run when the budget ends,
+ * and each VM keeps where its own walk stopped, so a VM larger than the
+ * budget is walked to its end over several runs.  It runs under
+ * vmm_reg.lock and takes each mm's mmap lock for reading one step of the
+ * walker (walk.c: at most a PMD's worth of entries) at a time, so neither
+ * the VMM nor ksmd waits long.
  *
- * Pages are only looked at, never faulted in, pinned or split: a present pte
- * is read under its page-table lock; a huge pmd counts as resident and, as
- * KSM only ever merges small pages, as unmerged.  A page mapped to a KSM page
- * that n ptes map saves n - 1 pages; each mapper is credited (n - 1) / n.
+ * A huge pmd counts as resident and, as KSM only ever merges small pages,
+ * as unmerged.  A page mapped to a KSM page that n ptes map saves n - 1
+ * pages; each mapper is credited (n - 1) / n.  Each run ends with a policy
+ * pass: it retries un-merges that failed, catches VMMs that marked their
+ * memory mergeable themselves, and follows nodes and merge_across_nodes.
  */
 #include <linux/jiffies.h>
 #include <linux/ksm.h>
@@ -19,10 +23,12 @@
 #include <linux/pgtable.h>
 #include <linux/sched/mm.h>
 
+#include "compat.h"
 #include "knobs.h"
 #include "policy.h"
 #include "registry.h"
 #include "stats.h"
+#include "walk.h"
 
 struct vmm_ksm_counters vmm_ksm_counters;
 
@@ -30,22 +36,9 @@ static void vmm_stats_work_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(vmm_stats_work, vmm_stats_work_fn);
 static u64 vmm_stats_cursor;	/* id of the VM the next run starts after */
 
-/**
- * struct vmm_walk - one VM's walk in progress
- * @stats: counts so far
- * @budget: page-table entries left in this run
- * @node: majority vote (Boyer-Moore) over the nodes of resident pages
- * @votes: the vote's counter
- */
-struct vmm_walk {
-	struct vmm_stats stats;
-	unsigned long budget;
-	int node;
-	long votes;
-};
-
-static void vmm_walk_vote(struct vmm_walk *w, int nid, long weight)
+static void vmm_walk_vote(struct vmm_stats_walk *w, int nid, long weight)
 {
+	node_set(nid, w->nodes);
 	if (w->node == nid) {
 		w->votes += weight;
 	} else if (w->votes <= weight) {
@@ -56,132 +49,114 @@ static void vmm_walk_vote(struct vmm_walk *w, int nid, long weight)
 	}
 }
 
-static void vmm_walk_page(struct vmm_walk *w, pte_t pte)
+static void vmm_stats_pte(void *arg, struct page *page, unsigned long addr)
 {
-	unsigned long pfn = pte_pfn(pte);
-	struct page *page;
+	struct vmm_stats_walk *w = arg;
 	int mapcount;
 
 	w->stats.resident++;
-	if (is_zero_pfn(pfn)) {
+	if (!page) {
 		w->stats.zero++;
 		return;
 	}
-	if (!pfn_valid(pfn))
-		return;
-	page = pfn_to_page(pfn);
 	vmm_walk_vote(w, page_to_nid(page), 1);
 	if (!PageKsm(page))
 		return;
 	w->stats.merged++;
-	mapcount = page_mapcount(page);
+	mapcount = vmm_page_mapcount(page);
 	if (mapcount > 1)
 		w->stats.saved_fp += ((u64)(mapcount - 1) << VMM_SAVED_SHIFT) /
 				     mapcount;
 }
 
-static void vmm_walk_ptes(struct mm_struct *mm, pmd_t *pmdp, unsigned long addr,
-			  unsigned long end, struct vmm_walk *w)
+/* A huge page is resident and, as KSM only merges small pages, unmerged. */
+static void vmm_stats_huge(void *arg, struct page *head, unsigned long addr,
+			   unsigned long nr)
 {
-	pte_t *start, *pte;
-	spinlock_t *ptl;
+	struct vmm_stats_walk *w = arg;
 
-	start = pte_offset_map_lock(mm, pmdp, addr, &ptl);
-	for (pte = start; addr < end; pte++, addr += PAGE_SIZE) {
-		pte_t entry = READ_ONCE(*pte);
-
-		if (pte_present(entry))
-			vmm_walk_page(w, entry);
-	}
-	pte_unmap_unlock(start, ptl);
+	w->stats.resident += nr;
+	vmm_walk_vote(w, page_to_nid(head), nr);
 }
 
-/* Find the pmd mapping @addr, or NULL if nothing below it is mapped. */
-pmd_t *vmm_pmd_lookup(struct mm_struct *mm, unsigned long addr)
-{
-	pgd_t *pgd = pgd_offset(mm, addr);
-	p4d_t *p4d;
-	pud_t *pud;
+static const struct vmm_walk_ops vmm_stats_ops = {
+	.pte = vmm_stats_pte,
+	.huge = vmm_stats_huge,
+};
 
-	if (pgd_none(*pgd) || pgd_bad(*pgd))
-		return NULL;
-	p4d = p4d_offset(pgd, addr);
-	if (p4d_none(*p4d) || p4d_bad(*p4d))
-		return NULL;
-	pud = pud_offset(p4d, addr);
-	if (pud_none(*pud) || !pud_present(*pud) || pud_trans_huge(*pud) ||
-	    pud_bad(*pud))
-		return NULL;
-	return pmd_offset(pud, addr);
+static void vmm_stats_walk_reset(struct vmm_stats_walk *w)
+{
+	memset(&w->stats, 0, sizeof(w->stats));
+	nodes_clear(w->nodes);
+	w->node = NUMA_NO_NODE;
+	w->votes = 0;
+	w->region = 0;
+	w->addr = 0;
 }
 
-/* Walk [addr, end), which lies within one pmd, with the mmap lock held. */
-static void vmm_walk_pmd_range(struct mm_struct *mm, unsigned long addr,
-			       unsigned long end, struct vmm_walk *w)
+/*
+ * Walk on from where the VM's walk stopped, one step (at most a pmd) per
+ * mmap lock hold.  Returns -EAGAIN when @budget ran out first: the walk
+ * resumes there next run, so a VM larger than stats_max_pages is still
+ * walked to its end.
+ */
+static int vmm_walk_regions(struct vmm_vm *vm, unsigned long *budget)
 {
-	pmd_t *pmdp = vmm_pmd_lookup(mm, addr);
-	pmd_t pmd;
+	struct vmm_stats_walk *w = &vm->walk;
+	struct mm_struct *mm = vm->mm;
+	const struct vmm_region *r;
+	unsigned long end, next;
 
-	if (!pmdp)
-		return;
-	pmd = READ_ONCE(*pmdp);
-	if (pmd_none(pmd))
-		return;
-	if (pmd_trans_huge(pmd) || pmd_devmap(pmd)) {
-		long nr = (end - addr) >> PAGE_SHIFT;
-
-		w->stats.resident += nr;
-		if (pfn_valid(pmd_pfn(pmd)))
-			vmm_walk_vote(w, page_to_nid(pmd_page(pmd)), nr);
-		return;
-	}
-	if (!pmd_present(pmd) || pmd_bad(pmd))
-		return;
-	vmm_walk_ptes(mm, pmdp, addr, end, w);
-}
-
-static int vmm_walk_region(struct mm_struct *mm, const struct vmm_region *r,
-			   struct vmm_walk *w)
-{
-	unsigned long addr = r->start, end = r->start + r->len, next;
-
-	while (addr < end) {
-		next = min(pmd_addr_end(addr, end), end);
-		if (w->budget < PTRS_PER_PTE)
-			return -EAGAIN;
-		w->budget -= (next - addr) >> PAGE_SHIFT;
-		if (mmap_read_lock_killable(mm))
-			return -EINTR;
-		vmm_walk_pmd_range(mm, addr, next, w);
-		mmap_read_unlock(mm);
-		cond_resched();
-		addr = next;
+	for (; w->region < vm->nr_regions; w->region++, w->addr = 0) {
+		r = &vm->regions[w->region];
+		end = r->start + r->len;
+		if (!w->addr)
+			w->addr = r->start;
+		while (w->addr < end) {
+			if (*budget < PTRS_PER_PTE)
+				return -EAGAIN;
+			if (mmap_read_lock_killable(mm))
+				return -EINTR;
+			next = vmm_walk_step(mm, w->addr, end, &vmm_stats_ops, w);
+			mmap_read_unlock(mm);
+			/* A skipped hole costs a step, not its size. */
+			*budget -= min_t(unsigned long, (next - w->addr) >> PAGE_SHIFT,
+					 PTRS_PER_PTE);
+			w->addr = next;
+			cond_resched();
+		}
 	}
 	return 0;
 }
 
-/* Returns -EAGAIN when the budget ran out before the VM was done. */
+/*
+ * Returns -EAGAIN when the budget ran out before the VM was done, 1 when
+ * the VM's majority node or its set of nodes changed, else 0.
+ */
 static int vmm_stats_walk_vm(struct vmm_vm *vm, unsigned long *budget)
 {
-	struct vmm_walk w = { .budget = *budget, .node = NUMA_NO_NODE };
-	unsigned int i;
-	int ret = 0;
+	struct vmm_stats_walk *w = &vm->walk;
+	bool moved;
+	int ret;
 
 	if (atomic_read(&vm->exited) || !mmget_not_zero(vm->mm))
 		return 0;
-	for (i = 0; i < vm->nr_regions && !ret; i++)
-		ret = vmm_walk_region(vm->mm, &vm->regions[i], &w);
+	ret = vmm_walk_regions(vm, budget);
 	mmput(vm->mm);
-	*budget = w.budget;
+	if (ret == -EINTR)
+		vmm_stats_walk_reset(w);
 	if (ret)
 		return ret;
-	vm->stats = w.stats;
+	vm->stats = w->stats;
 	vm->stats_jiffies = jiffies;
-	if (w.node != NUMA_NO_NODE && w.node != vm->node) {
-		vm->node = w.node;
-		return 1;
-	}
-	return 0;
+	moved = !nodes_equal(vm->nodes, w->nodes) ||
+		(w->node != NUMA_NO_NODE && w->node != vm->node);
+	vm->nodes = w->nodes;
+	vm->walked = true;
+	if (w->node != NUMA_NO_NODE)
+		vm->node = w->node;
+	vmm_stats_walk_reset(w);
+	return moved;
 }
 
 static void vmm_stats_add(struct vmm_stats *sum, const struct vmm_stats *s)
@@ -232,7 +207,7 @@ static bool vmm_stats_walk_all(void)
 			vm = list_next_entry(vm, list);
 		ret = vmm_stats_walk_vm(vm, &budget);
 		if (ret < 0)
-			break;
+			break;	/* the next run starts at this VM again */
 		moved |= ret > 0;
 		vmm_stats_cursor = vm->id;
 	}
@@ -242,17 +217,15 @@ static bool vmm_stats_walk_all(void)
 static void vmm_stats_refresh(void)
 {
 	struct vmm_ksm_counters counters;
-	bool moved;
 
 	vmm_ksm_read_counters(&counters);
 	mutex_lock(&vmm_reg.lock);
 	vmm_ksm_counters = counters;
-	moved = vmm_stats_walk_all();
+	vmm_stats_walk_all();
 	vmm_stats_sum();
 	vmm_reg.stats_jiffies = jiffies;
 	vmm_reg.nr_refreshes++;
-	if (moved)
-		vmm_policy_apply();
+	vmm_policy_apply();
 	mutex_unlock(&vmm_reg.lock);
 }
 

@@ -17,7 +17,6 @@ extern struct vmm_ksm_counters vmm_ksm_counters;
 int vmm_stats_init(void);
 void vmm_stats_exit(void);
 void vmm_stats_kick(void);
-pmd_t *vmm_pmd_lookup(struct mm_struct *mm, unsigned long addr);
 u64 vmm_stats_saved_pages(const struct vmm_stats *stats);
 unsigned int vmm_stats_saved_permille(const struct vmm_stats *stats);
 

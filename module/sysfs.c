@@ -4,9 +4,12 @@
  *
  * Knobs and counters in the manner of /sys/kernel/mm/ksm: one value per
  * file, parsed with kstrto*(), range-checked; a value out of range returns
- * -EINVAL and the old value stays.  Knobs are writable by root only.
+ * -EINVAL and the old value stays.  Knobs are writable by root only;
+ * fingerprint_key cannot be read back at all.
  */
+#include <linux/kernel.h>
 #include <linux/kobject.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
 
 #include "knobs.h"
@@ -139,6 +142,29 @@ VMM_ATOMIC(scan_estimations, vmm_scan_estimations);
 VMM_ATOMIC(fingerprint_slots, vmm_fingerprints);
 VMM_COUNTER(fingerprints, vmm_reg.nr_fingerprints);
 
+/*
+ * fingerprint_key: 32 hex digits, write-only.  Random at load; hosts that
+ * compare sketches with each other are given the same key by their admin.
+ */
+static ssize_t fingerprint_key_store(struct kobject *kobj,
+				     struct kobj_attribute *attr,
+				     const char *buf, size_t count)
+{
+	u8 key[16];
+	size_t len = count;
+
+	if (len && buf[len - 1] == '\n')
+		len--;
+	if (len != 2 * sizeof(key) || hex2bin(key, buf, sizeof(key)))
+		return -EINVAL;
+	mutex_lock(&vmm_reg.lock);
+	vmm_scan_set_key(key);
+	mutex_unlock(&vmm_reg.lock);
+	memzero_explicit(key, sizeof(key));
+	return count;
+}
+static struct kobj_attribute fingerprint_key_attr = __ATTR_WO(fingerprint_key);
+
 static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
 {
@@ -178,6 +204,7 @@ static struct attribute *vmm_attrs[] = {
 	&resident_pages_attr.attr,
 	&merged_pages_attr.attr,
 	&saved_pages_attr.attr,
+	&fingerprint_key_attr.attr,
 	&version_attr.attr,
 	NULL,
 };

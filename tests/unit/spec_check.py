@@ -289,9 +289,11 @@ def check_op(op, sets, groups):
             if a not in names:
                 fail('op %s: attribute %r not in %s' % (name, a,
                                                         aset['name']))
-    mutating = re.match(r'(new|set|del|add)-', name) is not None
-    if mutating != ('admin-perm' in op.get('flags', [])):
-        fail('op %s: admin-perm must be set exactly on mutating commands'
+    # Everything but the host's totals (and events, which are not requests)
+    # is for admins: per-VM and per-group figures describe other tenants.
+    admin = name != 'get-host' and 'event' not in op
+    if admin != ('admin-perm' in op.get('flags', [])):
+        fail('op %s: admin-perm must be set on every request but get-host'
              % name)
     if 'event' in op and op.get('mcgrp') not in groups:
         fail('op %s: event without a known mcgrp' % name)

@@ -197,6 +197,9 @@ before=$(vm_ids)
 agent_kill KILL
 sleep 1
 [ "$(vm_ids)" = "$before" ] && pass agent-death-keeps-vms || fail agent-death-keeps-vms "$(vm_ids | tr '\n' ';')"
+# A rate of its own for the restarted agent to find and to put back on stop.
+echo 1234 >/sys/kernel/mm/ksm/pages_to_scan
+echo 37 >/sys/kernel/mm/ksm/sleep_millisecs
 agent_start || fail agent-restart "vmmerged did not come up again"
 sleep 3
 after=$(vm_ids)
@@ -306,5 +309,13 @@ fi
 log "ksm rate now $(ksm_rate); remaining $(scrape && metric vmmerged_ksm_remaining_bytes) B"
 ksm_report
 
+tuned_rate=$(ksm_rate)
 agent_kill TERM
+if [ "$tuned_rate" = "1234 37" ]; then
+	fail ksm-put-back "precondition: the agent never changed the rate it found"
+elif [ "$(ksm_rate)" = "1234 37" ] && grep -q 'ksm: put back pages_to_scan=1234 sleep_millisecs=37' "$ALOG"; then
+	pass ksm-put-back
+else
+	fail ksm-put-back "rate $(ksm_rate) after stop (tuned $tuned_rate, found 1234 37)"
+fi
 grep -E 'Unable|error' "$ALOG" >&2 || true

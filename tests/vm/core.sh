@@ -12,12 +12,17 @@
 # 1. registered with enrol=0: ksmd runs, nothing of theirs merges
 # 2. enrol=1: all four merge; module figures agree with ksm_merging_pages;
 #    only the guest-RAM VMA of each VMM is mergeable
-# 3. rmmod with four VMs enrolled and ksmd running: VMs keep running
+# 3. rmmod with four VMs enrolled and ksmd running: VMs keep running, and
+#    their guest RAM is un-merged (no VMA left mergeable)
 # 4. re-register; vm2 -> isolated domain, vm3 -> other domain: both end at 0
 #    merged pages while vm0/vm1 keep merging; cross_domain=1 lets vm3 in
 # 5. bad input: every refusal has its errno, the registry is unchanged
-# 6. unprivileged caller: EPERM on every mutating command
+# 6. unprivileged caller: EPERM on every mutating command and on every
+#    read but the host's totals; /proc/vmmerge is root's; ADD_VM needs the
+#    right to ptrace the VMM
 # 7. kill vm3's VMM: event, VM gone; a process reusing its pid is not added
+# 8. DEL_VM killed during its un-merge: the VM is never gone while any of
+#    its memory is still mergeable
 . "$(dirname "$0")/lib.sh"
 
 MEM=256
@@ -65,6 +70,11 @@ only_ram_mergeable() {
 		"/proc/$pid/smaps")
 	log "vm$i: mergeable VMAs: $mg (guest RAM $want)"
 	[ "$mg" = "$want" ]
+}
+
+# No VMA of VMM I is mergeable (KSM's "mg" flag).
+nothing_mergeable() {
+	! grep -q '^VmFlags:.* mg' "/proc/${MV_PID[$1]}/smaps"
 }
 
 ksm_converged() {
@@ -130,9 +140,12 @@ for i in 0 1 2 3; do
 	grep -q "alive-$i" <<<"$out" && pass "alive-after-unload-$i" ||
 		fail "alive-after-unload-$i" "console: $out"
 done
-after=$(ksm_merging_pages "${MV_PID[0]}")
-log "vm0 merged pages before unload $before, after $after"
-[ "$after" -gt 0 ] && pass merging-survives-unload || fail merging-survives-unload "0 merged"
+log "vm0 merged pages before unload $before"
+for i in 0 1 2 3; do
+	check "unload-unmerges-$i" nothing_mergeable "$i"
+done
+# ksm_merging_pages drops when ksmd next visits the un-merged ranges.
+check unload-unmerged-pages wait_until 60 none_merging 0 1 2 3
 module_load || die "module did not reload"
 knob stats_interval_ms 500
 check registry-setup-again setup_registry
@@ -207,6 +220,11 @@ before=$(snapshot)
 expect_fail bad-unknown-command EOPNOTSUPP "$NL" @77
 expect_fail bad-unknown-attr EINVAL "$NL" add-vm "vm{" id=99 @77:u32=1 "}"
 expect_fail bad-unknown-top-attr EINVAL "$NL" get-host @9:u32=1
+# Per-operation policies: an attribute the command does not read is refused.
+expect_fail bad-op-nest EINVAL "$NL" get-host "domain{" name=tenantA "}"
+expect_fail bad-op-attr-del EINVAL "$NL" del-vm "vm{" id=12345 name=x "}"
+expect_fail bad-op-attr-set EINVAL "$NL" set-vm "vm{" id=12345 group=py pid=1 "}"
+expect_fail bad-op-attr-get-group EINVAL "$NL" get-group "group{" name=py domain=tenantA "}"
 expect_fail bad-missing-nest EINVAL "$NL" add-vm
 expect_fail bad-missing-id EINVAL "$NL" add-vm "vm{" name=bad pid="$vpid" group=py $(region "$abase" $((4 * P))) "}"
 expect_fail bad-missing-regions EINVAL "$NL" add-vm "vm{" id=99 name=bad pid="$vpid" group=py "}"
@@ -290,6 +308,32 @@ expect_fail eperm-add-vm EPERM asuser "$NL" add-vm "vm{" id=97 name=u pid="${MV_
 expect_fail eperm-set-vm EPERM asuser "$NL" set-vm "vm{" id=1 group=node "}"
 expect_fail eperm-del-vm EPERM asuser "$NL" del-vm "vm{" id=1 "}"
 check unprivileged-read asuser "$NL" get-host
+expect_fail eperm-get-vm EPERM asuser "$NL" get-vm "vm{" id=1 "}"
+expect_fail eperm-dump-vms EPERM asuser "$NL" --dump get-vm
+expect_fail eperm-get-domain EPERM asuser "$NL" get-domain "domain{" name=tenantA "}"
+expect_fail eperm-dump-domains EPERM asuser "$NL" --dump get-domain
+expect_fail eperm-get-group EPERM asuser "$NL" get-group "group{" name=py "}"
+expect_fail eperm-dump-groups EPERM asuser "$NL" --dump get-group
+expect_fail eperm-get-hint EPERM asuser "$NL" get-hint "hint{" group=py "}"
+expect_fail eperm-get-sketch EPERM asuser "$NL" get-sketch "hint{" group=py "}"
+for f in vms groups domains hints; do
+	if asuser cat "/proc/vmmerge/$f" >/dev/null 2>&1; then
+		fail "eperm-proc-$f" "readable by uid 65534"
+	else
+		pass "eperm-proc-$f"
+	fi
+done
+# A VMM of another user: root without CAP_SYS_PTRACE may not register it.
+rm -f /tmp/uvmm
+asuser python3 "$VMT_REPO/tests/vm/fakevmm.py" /tmp/uvmm --mib 1 &
+wait_until 20 test -s /tmp/uvmm
+read -r upid urange ulen </tmp/uvmm
+log "user process $upid: $ulen bytes at $urange"
+noptrace() { setpriv --inh-caps=-sys_ptrace --bounding-set=-sys_ptrace "$@"; }
+expect_fail eperm-add-vm-no-ptrace EPERM noptrace "$NL" add-vm "vm{" id=96 name=u pid="$upid" group=py $(region "$urange" "$ulen") "}"
+check add-vm-with-ptrace nl add-vm "vm{" id=96 name=u pid="$upid" group=py $(region "$urange" "$ulen") "}"
+check del-user-vm nl del-vm "vm{" id=96 "}"
+kill "$upid"
 [ "$(snapshot)" = "$after" ] && pass eperm-registry-unchanged || fail eperm-registry-unchanged "changed"
 
 # ---- 7. VMM exit
@@ -315,4 +359,29 @@ sleep 2
 kill "$reuse"
 check del-vm nl del-vm "vm{" id=1 "}"
 check deleted-vm-unmerged wait_until 60 none_merging 0
+
+# ---- 8. DEL_VM killed while it un-merges vm1
+vm_listed() { grep -q "^$1 " /proc/vmmerge/vms; }
+del_killed() {
+	local tries=0 d bad=0
+	check vm1-merging wait_until 120 all_merging 1
+	while vm_listed 2 && [ "$tries" -lt 30 ]; do
+		"$NL" del-vm "vm{" id=2 "}" >/dev/null 2>&1 &
+		d=$!
+		sleep "0.0$((RANDOM % 9 + 1))"
+		kill -KILL "$d" 2>/dev/null || true
+		wait "$d" 2>/dev/null || true
+		tries=$((tries + 1))
+		log "del-vm attempt $tries: state $(vm_state 2)"
+		if ! vm_listed 2 && ! nothing_mergeable 1; then
+			log "vm 2 is gone but $(grep -c '^VmFlags:.* mg' "/proc/${MV_PID[1]}/smaps") VMAs still mergeable"
+			bad=1
+		fi
+		# Let the retry re-enrol it so that the next attempt un-merges again.
+		vm_listed 2 && wait_until 20 all_merging 1
+	done
+	vm_listed 2 && nl del-vm "vm{" id=2 "}"
+	! vm_listed 2 && nothing_mergeable 1 && [ "$bad" = 0 ]
+}
+check del-vm-killed del_killed
 check final-unload module_unload

@@ -11,8 +11,12 @@
  * belongs to, and reads back what merging gains.  The module enrols guest RAM
  * into KSM (MADV_MERGEABLE from outside the process) when the trust policy
  * allows it.  Every command carries exactly one nested object at the top
- * level: VMMERGE_A_DOMAIN, VMMERGE_A_GROUP, VMMERGE_A_VM or VMMERGE_A_HOST.
- * Commands that change state need CAP_SYS_ADMIN; reads are open.
+ * level: VMMERGE_A_DOMAIN, VMMERGE_A_GROUP, VMMERGE_A_VM or VMMERGE_A_HINT
+ * (VMMERGE_CMD_GET_HOST carries none), and in it exactly the attributes
+ * drawn for that command below: each command has its own policy, and any
+ * other attribute fails the request with EINVAL.  Every command but
+ * VMMERGE_CMD_GET_HOST needs CAP_SYS_ADMIN, reads included (they describe
+ * other tenants); VMMERGE_CMD_ADD_VM also needs the right to ptrace the VMM.
  *
  * VMMERGE_CMD_NEW_DOMAIN, VMMERGE_CMD_SET_DOMAIN: create a trust domain, or
  * change its flags.
@@ -80,7 +84,9 @@
  *        VMMERGE_A_VM_GROUP: NLA_NUL_STRING
  *
  * VMMERGE_CMD_DEL_VM: unregister a VM; its guest RAM is un-enrolled
- * (MADV_UNMERGEABLE, which copies its merged pages back).
+ * (MADV_UNMERGEABLE, which copies its merged pages back).  If that fails
+ * (a signal, no memory) the VM stays registered in state "unmerging", the
+ * module retries, and DEL_VM fails with the error until it succeeded.
  *
  *    VMMERGE_A_VM: NLA_NESTED
  *        VMMERGE_A_VM_ID: NLA_U64
@@ -269,6 +275,7 @@ enum vmmerge_vm_state {
 	VMMERGE_VM_REFUSED,	/* trust policy: another domain holds the node */
 	VMMERGE_VM_SAMPLING,	/* waiting for a first yield estimate */
 	VMMERGE_VM_LOW_YIELD,	/* estimate below min_yield */
+	VMMERGE_VM_UNMERGING,	/* must not merge, un-merge failed: retried */
 	__VMMERGE_VM_STATE_MAX
 };
 

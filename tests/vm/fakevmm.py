@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""A stand-in VMM for policy tests: guest RAM without a guest.
+
+  fakevmm.py OUT --mib N [--self-merge] [--heap-merge] [--nodes A,B --split P]
+
+Maps N MiB of anonymous private "guest RAM", fills it (every page the
+same non-zero pattern per 64 KiB, so it merges within and across fakes),
+and writes "PID START LENGTH" to OUT. Then it waits for signals:
+
+  SIGUSR1  map a shared anonymous mapping over the whole range (MAP_FIXED)
+           and touch it: what was guest RAM is now shared memory
+  SIGUSR2  madvise(MADV_MERGEABLE) the range again, as a VMM that marks
+           its own memory mergeable would
+  SIGTERM  exit
+
+--self-merge marks the range mergeable at start (QEMU's mem-merge=on);
+--heap-merge also maps and marks 1 MiB of "VMM heap" elsewhere.
+--nodes A,B --split P binds the first P percent of the range to NUMA
+node A and the rest to node B (mbind), before touching it.
+"""
+import argparse
+import ctypes
+import mmap
+import os
+import signal
+import sys
+
+PAGE = 4096
+MADV_MERGEABLE = 12
+MPOL_BIND = 2
+SYS_MBIND = 237  # x86_64
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int,
+                      ctypes.c_int, ctypes.c_int, ctypes.c_long]
+libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+libc.syscall.restype = ctypes.c_long
+
+
+def check(rc, what):
+    if rc != 0:
+        e = ctypes.get_errno()
+        sys.exit("fakevmm: %s: %s" % (what, os.strerror(e)))
+
+
+def fill(addr, length):
+    buf = (ctypes.c_char * length).from_address(addr)
+    for off in range(0, length, PAGE):
+        # 16 patterns: duplicates within and across instances.
+        buf[off:off + 8] = (0x5a5a0000 + (off // PAGE) % 16).to_bytes(8, 'little')
+
+
+def anon(length, shared=False, at=None):
+    flags = mmap.MAP_ANONYMOUS | (mmap.MAP_SHARED if shared else mmap.MAP_PRIVATE)
+    if at is not None:
+        flags |= 0x10  # MAP_FIXED
+    addr = libc.mmap(at, length, mmap.PROT_READ | mmap.PROT_WRITE, flags, -1, 0)
+    if addr in (None, ctypes.c_void_p(-1).value):
+        sys.exit("fakevmm: mmap failed: %s" % os.strerror(ctypes.get_errno()))
+    return addr
+
+
+def bind(addr, length, node):
+    mask = ctypes.c_ulong(1 << node)
+    check(libc.syscall(SYS_MBIND, ctypes.c_void_p(addr), ctypes.c_size_t(length),
+                       MPOL_BIND, ctypes.byref(mask), 64, 0), "mbind")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("out")
+    ap.add_argument("--mib", type=int, default=8)
+    ap.add_argument("--self-merge", action="store_true")
+    ap.add_argument("--heap-merge", action="store_true")
+    ap.add_argument("--nodes")
+    ap.add_argument("--split", type=int, default=50)
+    a = ap.parse_args()
+
+    length = a.mib << 20
+    # A guard page on each side keeps the range one mapping of its own.
+    base = anon(length + 2 * PAGE) + PAGE
+    libc.munmap(ctypes.c_void_p(base - PAGE), PAGE)
+    libc.munmap(ctypes.c_void_p(base + length), PAGE)
+    if a.nodes:
+        n0, n1 = (int(x) for x in a.nodes.split(","))
+        first = (length * a.split // 100) // PAGE * PAGE
+        bind(base, first, n0)
+        bind(base + first, length - first, n1)
+    fill(base, length)
+    if a.self_merge:
+        check(libc.madvise(base, length, MADV_MERGEABLE), "madvise")
+    if a.heap_merge:
+        heap = anon(1 << 20)
+        fill(heap, 1 << 20)
+        check(libc.madvise(heap, 1 << 20, MADV_MERGEABLE), "madvise heap")
+
+    def remap_shared(*_):
+        anon(length, shared=True, at=base)
+        fill(base, length)
+
+    def remerge(*_):
+        check(libc.madvise(base, length, MADV_MERGEABLE), "madvise")
+
+    signal.signal(signal.SIGUSR1, remap_shared)
+    signal.signal(signal.SIGUSR2, remerge)
+    with open(a.out + ".tmp", "w") as f:
+        f.write("%d 0x%x %d\n" % (os.getpid(), base, length))
+    os.rename(a.out + ".tmp", a.out)
+    while True:
+        signal.pause()
+
+
+main()
