@@ -24,11 +24,11 @@
 #    state, no cross-domain or isolated KSM page, the chaos VMMs ran to the
 #    end without a failed syscall, all VMs gone after the VMMs exit, clean
 #    rmmod
-# shellcheck disable=SC2046 # pfn_args: one word per VM on purpose
 # Parameters (environment, run-vm --env): ADV_SECS (default 120; the
 # acceptance run uses 600), ADV_MEM MiB per VM (16), ADV_RATE chaos steps
 # per second per VMM (100), ADV_UNMERGE_SECS (60), ADV_MICROVM (1 on one
 # vCPU, else 0).
+# shellcheck disable=SC2046 # pfn_args: one word per VM on purpose
 . "$(dirname "$0")/lib.sh"
 
 ADV_SECS=${ADV_SECS:-120}
