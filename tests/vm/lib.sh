@@ -252,6 +252,9 @@ _mv_kvm_ready() {
 # microvm_start N [--mem MB] [--kernel K] [--initrd I | --rootfs IMG]
 #                 [--name PFX] [--append ARGS] [--timeout SEC] [--sequential]
 #                 [--node N]  (numactl --membind=N: guest RAM on NUMA node N)
+#                 [--mem-merge on|off]  (QEMU's mem-merge, default off)
+#                 [--no-wait]  (return once the guest RAM is mapped, booted
+#                 or not)
 # VM indexes continue from earlier calls (MV_COUNT); names are vmI, or
 # PFX0..PFX(N-1) with --name. --rootfs boots the ext4 image IMG (made by
 # `tests/guest/build --rootfs DIR IMG`, which also works inside the VM
@@ -265,6 +268,7 @@ _mv_kvm_ready() {
 # and returns 1 on any problem; VMs that did come up stay usable.
 microvm_start() {
 	local n=$1 mem=256 kernel="" initrd="" rootfs="" name="" append="" tmo="" seq=0 node=""
+	local merge=off nowait=0
 	local i first=$MV_COUNT rc=0 deadline args
 	shift
 	while [ $# -gt 0 ]; do
@@ -278,6 +282,8 @@ microvm_start() {
 		--timeout) tmo=$2; shift 2 ;;
 		--sequential) seq=1; shift ;;
 		--node) node=$2; shift 2 ;;
+		--mem-merge) merge=$2; shift 2 ;;
+		--no-wait) nowait=1; shift ;;
 		*) fail microvm-start "microvm_start: unknown option $1"; return 1 ;;
 		esac
 	done
@@ -296,7 +302,7 @@ microvm_start() {
 		MV_LOG[$i]=$MV_DIR/vm$i.console.log
 		rm -f "${MV_SOCK[$i]}" "${MV_QMP[$i]}" "${MV_LOG[$i]}"
 		# shellcheck disable=SC2054 # commas belong to QEMU options
-		args=(-M microvm,mem-merge=off -enable-kvm -cpu host -smp 1 -m "$mem"
+		args=(-M "microvm,mem-merge=$merge" -enable-kvm -cpu host -smp 1 -m "$mem"
 			-kernel "$kernel" -initrd "$initrd"
 			-nodefaults -no-user-config -nographic -no-reboot -monitor none
 			-name "${MV_NAME[$i]}"
@@ -324,11 +330,13 @@ microvm_start() {
 		echo "${MV_PID[$i]}" >"$MV_DIR/vm$i.pid"
 		MV_COUNT=$((i + 1))
 		MV_START_TIME[$i]=$SECONDS
-		if [ "$seq" = 1 ]; then
+		if [ "$nowait" = 1 ]; then
+			wait_until 30 _mv_find_ram "$i" 2>/dev/null || rc=1
+		elif [ "$seq" = 1 ]; then
 			_mv_wait_ready "$i" "$tmo" || rc=1
 		fi
 	done
-	if [ "$seq" = 0 ]; then
+	if [ "$seq" = 0 ] && [ "$nowait" = 0 ]; then
 		deadline=$((SECONDS + tmo))
 		for ((i = first; i < first + n; i++)); do
 			_mv_wait_ready "$i" $((deadline - SECONDS)) || rc=1
