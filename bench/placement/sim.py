@@ -124,6 +124,7 @@ class Fleet:
         self.cpus = cpus
         self.base = base_pages
         self.free = MaxTree(hosts, float(cap_pages))
+        self.freev = [float(cap_pages)] * hosts   # the same, as a list
         self.empty = list(range(hosts))      # heap; lazily cleaned
         self.by_owner = {}                   # domain -> set of hosts
         self.by_stack = {}                   # stack -> set of hosts
@@ -142,7 +143,7 @@ class Fleet:
         if h.owner is None:
             return tp.solo
         c = h.counts
-        before = self.m.merged_pages(c)
+        before = h.used - h.foreign         # merged_pages(c), kept up to date
         c[t] = c.get(t, 0) + 1
         after = self.m.merged_pages(c)
         c[t] -= 1
@@ -181,6 +182,7 @@ class Fleet:
 
     def _publish(self, h):
         self.free.set(h.idx, h.cap - h.used)
+        self.freev[h.idx] = h.cap - h.used
 
     def place(self, vm, dom, t, hi):
         h = self.hosts[hi]
@@ -275,11 +277,17 @@ def fits(fl, h, dom, t):
     return fl.cost(h, dom, t) <= fl.hfree(h) + 1e-6
 
 
+def lower_bound(fl, dom, t):
+    """The least memory VM (dom, t) can add anywhere (less: cannot fit)."""
+    return (0.9 * fl.T[t].private_pages if dom not in fl.isolated
+            else fl.T[t].full) - 1e-6
+
+
 def scan_fit(fl, tree, dom, t, lo=0):
     """First host >= lo in @tree whose free memory takes the VM, or -1."""
-    lb = fl.T[t].private_pages if dom not in fl.isolated else fl.T[t].full
+    lb = lower_bound(fl, dom, t)
     while True:
-        hi = tree.first_at_least(lb - 1e-6, lo)
+        hi = tree.first_at_least(lb, lo)
         if hi < 0 or fits(fl, fl.hosts[hi], dom, t):
             return hi
         lo = hi + 1
@@ -311,25 +319,38 @@ def p_stack_affinity(fl, dom, t, rng):
     grows with the matching pods on the node: sharing-blind otherwise.
     """
     s = fl.T[t].stack
-    best, bn = -1, 0
-    for hi in fl.by_stack.get(s, ()):
+    lb, fv = lower_bound(fl, dom, t), fl.freev
+    cands = [hi for hi in fl.by_stack.get(s, ()) if fv[hi] >= lb]
+    cands.sort(key=lambda hi: (-fl.hosts[hi].stacks[s], hi))
+    for hi in cands:
+        if fits(fl, fl.hosts[hi], dom, t):
+            return hi
+    return scan_fit(fl, fl.free, dom, t)
+
+
+def owner_scan(fl, dom, t, want_warm=False):
+    """Over the hosts @dom holds: (least-cost host, its cost, least loaded
+    host already running the stack); -1 where none fits."""
+    best, bcost, warm, wl = -1, math.inf, -1, math.inf
+    lb, fv, s = lower_bound(fl, dom, t), fl.freev, fl.T[t].stack
+    for hi in fl.by_owner.get(dom, ()):
+        if fv[hi] < lb:
+            continue
         h = fl.hosts[hi]
-        n = h.stacks.get(s, 0)
-        if (n > bn or (n == bn and hi < best)) and fits(fl, h, dom, t):
-            best, bn = hi, n
-    return best if best >= 0 else scan_fit(fl, fl.free, dom, t)
+        c = fl.cost(h, dom, t)
+        if c > h.cap - h.used + 1e-6:
+            continue
+        if c < bcost - 1e-9 or (c < bcost + 1e-9 and hi < best):
+            best, bcost = hi, c
+        if want_warm and s in h.stacks and len(h.vms) < wl:
+            warm, wl = hi, len(h.vms)
+    return best, bcost, warm
 
 
-def hint_best(fl, dom, t):
+def hint_best(fl, dom, t, scan=None):
     """(host, cost) adding the least memory after merging, lowest index."""
-    best, bcost = -1, math.inf
     if dom not in fl.isolated:
-        for hi in fl.by_owner.get(dom, ()):
-            h = fl.hosts[hi]
-            c = fl.cost(h, dom, t)
-            if c <= h.cap - h.used + 1e-6 and (c < bcost - 1e-9 or
-                                               (c < bcost + 1e-9 and hi < best)):
-                best, bcost = hi, c
+        best, bcost, _ = scan or owner_scan(fl, dom, t)
         if best >= 0:
             return best, bcost
         e = fl.first_empty()
@@ -387,19 +408,14 @@ class Bandit:
                 0.0 if h.vms else 1.0], add
 
     def candidates(self, fl, dom, t):
+        scan = (owner_scan(fl, dom, t, True) if dom not in fl.isolated
+                else (-1, math.inf, -1))
         c = []
-        for hi in (hint_best(fl, dom, t)[0], scan_fit(fl, fl.free, dom, t),
-                   p_least_loaded(fl, dom, t, self.rng), fl.first_empty()):
+        for hi in (hint_best(fl, dom, t, scan)[0], scan_fit(fl, fl.free, dom, t),
+                   p_least_loaded(fl, dom, t, self.rng), fl.first_empty(),
+                   scan[2]):
             if hi >= 0 and hi not in c:
                 c.append(hi)
-        warm, wl = -1, math.inf
-        s = fl.T[t].stack
-        for hi in fl.by_owner.get(dom, ()):
-            h = fl.hosts[hi]
-            if s in h.stacks and len(h.vms) < wl and fits(fl, h, dom, t):
-                warm, wl = hi, len(h.vms)
-        if warm >= 0 and warm not in c:
-            c.append(warm)
         return [hi for hi in c if fits(fl, fl.hosts[hi], dom, t)]
 
     def choose(self, fl, dom, t):
