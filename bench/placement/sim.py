@@ -12,6 +12,7 @@
 #          [--population 20000] [--capacity-mib 4096] [--tenants 20]
 #          [--isolated 1] [--policies LIST] [--scenario stationary|shift]
 #          [--gamma G1,G2 ...] [--seed 1] [--out DIR] [--plot]
+#   sim.py --replot DIR
 #
 # Policies: random, least-loaded, first-fit, stack-affinity (hosts already
 # running the stack, by label only: the most VMs of it that fits), hint-greedy (the
@@ -28,7 +29,7 @@
 # Scenario "shift": from half of the stream on, the last stack's share of
 # arrivals triples (stack popularity changes).
 # Writes DIR/results.json, DIR/*.dat and, with --plot, DIR/plot.gp and PNGs
-# (gnuplot).  Prints one line per policy.
+# (gnuplot): hosts-*.png, mem-*.png, reward-*.png per scenario.  Prints one line per policy.
 
 import argparse
 import heapq
@@ -577,6 +578,11 @@ def write_plots(out, results, scenarios, gamma0):
             f.write('plot ' + ', '.join(
                 f"'{r['dat']}' using 1:2 with lines lw 2 title '{r['label']}'"
                 for r in rs) + '\n')
+            f.write(f"set output 'mem-{sc}.png'\nset ylabel 'GiB used after merging'\n"
+                    f"set title 'fleet memory in use, {sc} mix'\n")
+            f.write('plot ' + ', '.join(
+                f"'{r['dat']}' using 1:($4/1024) with lines lw 2 title '{r['label']}'"
+                for r in rs) + '\n')
             f.write(f"set output 'reward-{sc}.png'\nset ylabel "
                     f"'reward -(g1 L + g2 R), window mean'\n"
                     f"set title 'reward per placement, {sc} mix, "
@@ -612,7 +618,16 @@ def main(argv=None):
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--out', default='build/bench/placement')
     p.add_argument('--plot', action='store_true')
+    p.add_argument('--replot', metavar='DIR',
+                   help='only write the plots of an earlier run in DIR')
     a = p.parse_args(argv)
+    if a.replot:
+        with open(os.path.join(a.replot, 'results.json')) as f:
+            doc = json.load(f)
+        rs = doc['results']
+        write_plots(a.replot, rs, sorted({r['scenario'] for r in rs},
+                                         reverse=True), rs[0]['g'])
+        return 0
     gammas = [tuple(float(x) for x in g.split(',')) for g in
               (a.gamma or ['1,1'])]
     scenarios = a.scenario or ['stationary', 'shift']
