@@ -596,6 +596,34 @@ def write_plots(out, results, scenarios, gamma0):
         print(f'sim: gnuplot failed: {e}', file=sys.stderr)
 
 
+def summary(doc):
+    """results.md: one table per scenario, rewards at every gamma."""
+    rs = doc['results']
+    gs = list(rs[0]['reward']) if rs else []
+    out = [f"fingerprints: {doc['fingerprints']['source']} "
+           f"({doc['fingerprints']['templates']} templates); "
+           f"{doc['args']['hosts']} hosts of {doc['args']['capacity_mib']} MiB, "
+           f"{doc['args']['arrivals']} arrivals, population "
+           f"{doc['args']['population']}, {doc['args']['tenants']} tenants "
+           f"({doc['args']['isolated']} isolated), seed {doc['args']['seed']}", '']
+    for sc in sorted({r['scenario'] for r in rs}, reverse=True):
+        out.append(f'{sc}:')
+        out.append('')
+        out.append('| policy | hosts (mean, 2nd half) | max | GiB used | rejected | L | R | '
+                   + ' | '.join(f'reward g={g}' for g in gs) + ' | violations | s |')
+        out.append('|' + '---|' * (9 + len(gs)))
+        for r in rs:
+            if r['scenario'] != sc:
+                continue
+            out.append(f"| {r['label']} | {r['hosts_mean_2nd_half']:.1f} | {r['hosts_max']} | "
+                       f"{r['mem_used_mib_mean_2nd_half'] / 1024:.0f} | {r['rejected']} | "
+                       f"{r['L_mean']:.3f} | {r['R_mean']:.3f} | "
+                       + ' | '.join(f"{r['reward'][g]:.3f}" for g in gs)
+                       + f" | {r['violations']} | {r['seconds']} |")
+        out.append('')
+    return '\n'.join(out)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument('--fingerprints', help='a set (default: synthetic)')
@@ -627,6 +655,8 @@ def main(argv=None):
         rs = doc['results']
         write_plots(a.replot, rs, sorted({r['scenario'] for r in rs},
                                          reverse=True), rs[0]['g'])
+        with open(os.path.join(a.replot, 'results.md'), 'w') as f:
+            f.write(summary(doc) + '\n')
         return 0
     gammas = [tuple(float(x) for x in g.split(',')) for g in
               (a.gamma or ['1,1'])]
@@ -668,6 +698,8 @@ def main(argv=None):
     with open(os.path.join(a.out, 'results.json'), 'w') as f:
         json.dump(doc, f, indent=1)
         f.write('\n')
+    with open(os.path.join(a.out, 'results.md'), 'w') as f:
+        f.write(summary(doc) + '\n')
     if a.plot:
         write_plots(a.out, results, scenarios, gammas[0])
     print(f'sim: {doc["seconds"]} s, results in {a.out}/results.json',
