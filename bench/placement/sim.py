@@ -29,7 +29,8 @@
 # Scenario "shift": from half of the stream on, the last stack's share of
 # arrivals triples (stack popularity changes).
 # Writes DIR/results.json, DIR/*.dat and, with --plot, DIR/plot.gp and PNGs
-# (gnuplot): hosts-*.png, mem-*.png, reward-*.png per scenario.  Prints one line per policy.
+# (gnuplot): hosts-SC.png, mem-SC.png, reward-SC-gG1_G2.png (every policy's
+# reward at that gamma) per scenario SC.  Prints one line per policy.
 
 import argparse
 import heapq
@@ -567,7 +568,7 @@ def reward(r, g):
     return -(g[0] * r['L_mean'] + g[1] * r['R_mean'])
 
 
-def write_plots(out, results, scenarios, gamma0):
+def write_plots(out, results, scenarios, gammas):
     with open(os.path.join(out, 'plot.gp'), 'w') as f:
         f.write('set terminal pngcairo noenhanced size 900,500\nset grid\n'
                 'set key outside right\nset xlabel "arrivals"\n')
@@ -583,13 +584,15 @@ def write_plots(out, results, scenarios, gamma0):
             f.write('plot ' + ', '.join(
                 f"'{r['dat']}' using 1:($4/1024) with lines lw 2 title '{r['label']}'"
                 for r in rs) + '\n')
-            f.write(f"set output 'reward-{sc}.png'\nset ylabel "
-                    f"'reward -(g1 L + g2 R), window mean'\n"
-                    f"set title 'reward per placement, {sc} mix, "
-                    f"g = {gamma0[0]},{gamma0[1]} (bandits: their own g)'\n")
-            f.write('plot ' + ', '.join(
-                f"'{r['dat']}' using 1:(-({r['g'][0]}*$5+{r['g'][1]}*$6)) "
-                f"with lines lw 2 title '{r['label']}'" for r in rs) + '\n')
+            for g in gammas:
+                tag = f'{g[0]:g}_{g[1]:g}'
+                f.write(f"set output 'reward-{sc}-g{tag}.png'\nset ylabel "
+                        f"'-({g[0]:g} L + {g[1]:g} R), window mean'\n"
+                        f"set title 'reward per placement at g = {g[0]:g},{g[1]:g}, "
+                        f"{sc} mix'\n")
+                f.write('plot ' + ', '.join(
+                    f"'{r['dat']}' using 1:(-({g[0]}*$5+{g[1]}*$6)) "
+                    f"with lines lw 2 title '{r['label']}'" for r in rs) + '\n')
     try:
         subprocess.run(['gnuplot', 'plot.gp'], cwd=out, check=True)
     except (OSError, subprocess.CalledProcessError) as e:
@@ -653,8 +656,9 @@ def main(argv=None):
         with open(os.path.join(a.replot, 'results.json')) as f:
             doc = json.load(f)
         rs = doc['results']
+        gammas = [tuple(float(x) for x in k.split(',')) for k in rs[0]['reward']]
         write_plots(a.replot, rs, sorted({r['scenario'] for r in rs},
-                                         reverse=True), rs[0]['g'])
+                                         reverse=True), gammas)
         with open(os.path.join(a.replot, 'results.md'), 'w') as f:
             f.write(summary(doc) + '\n')
         return 0
@@ -701,7 +705,7 @@ def main(argv=None):
     with open(os.path.join(a.out, 'results.md'), 'w') as f:
         f.write(summary(doc) + '\n')
     if a.plot:
-        write_plots(a.out, results, scenarios, gammas[0])
+        write_plots(a.out, results, scenarios, gammas)
     print(f'sim: {doc["seconds"]} s, results in {a.out}/results.json',
           file=sys.stderr)
     return 0
