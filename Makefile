@@ -11,6 +11,7 @@
 #                   microVMs) on the test kernels; KVER=... all on one kernel
 #   make demo       boot the test VM, load the module, run microVMs, show figures
 #   make bench      the density benchmark against KSM baselines (bench/run)
+#   make bench-placement  fleet placement simulator on stored fingerprints (bench/placement/run)
 #   make style      checkpatch (if present) and clang-format dry run
 #   make sparse     sparse over the module, per kernel as `make module`
 #   make install    install module, agent, unit and man pages on this host
@@ -120,6 +121,9 @@ demo: all
 # plots land in build/bench/.
 bench: all
 	bench/run $(BENCH_ARGS)
+
+bench-placement:
+	bench/placement/run
 
 install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MODDIR) modules_install
