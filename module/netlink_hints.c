@@ -200,7 +200,10 @@ int vmm_nl_get_sketch(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG(info->extack, "group has no sketch yet");
 		ret = -EAGAIN;
 	} else if (group) {
-		ret = vmm_reply(info, vmm_put_sketch, group);
+		/* Up to VMMERGE_SKETCH_MAX entries: more than a page. */
+		ret = vmm_reply_size(info, vmm_put_sketch, group,
+				     NLMSG_GOODSIZE +
+				     nla_total_size(group->nr_sketch * sizeof(u64)));
 	}
 	mutex_unlock(&vmm_reg.lock);
 	return ret;

@@ -254,10 +254,11 @@ int vmm_put_host(struct sk_buff *skb, const void *unused)
 	return 0;
 }
 
-/* Reply to a "do" with one object. */
-int vmm_reply(struct genl_info *info, vmm_put_fn put, const void *obj)
+/* Reply to a "do" with one object, in a message of @size bytes. */
+int vmm_reply_size(struct genl_info *info, vmm_put_fn put, const void *obj,
+		   size_t size)
 {
-	struct sk_buff *skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	struct sk_buff *skb = genlmsg_new(size, GFP_KERNEL);
 	void *hdr;
 
 	if (!skb)
@@ -269,6 +270,11 @@ int vmm_reply(struct genl_info *info, vmm_put_fn put, const void *obj)
 	}
 	genlmsg_end(skb, hdr);
 	return genlmsg_reply(skb, info);
+}
+
+int vmm_reply(struct genl_info *info, vmm_put_fn put, const void *obj)
+{
+	return vmm_reply_size(info, put, obj, NLMSG_GOODSIZE);
 }
 
 /*
