@@ -3,6 +3,7 @@
 # vmmerge: module, agent and tests.
 #   make            build the module (for the kernel the test VM boots) and tools
 #   make check      unit tests, then in-VM integration tests (QEMU, nested microVMs)
+#   make check-debug module suites on a KASAN/lockdep/kmemleak 6.1 kernel (scripts/check-debug)
 #   make demo       boot the test VM, load the module, run microVMs, show figures
 #   make bench      the density benchmark against KSM baselines (bench/run)
 #   make style      checkpatch (if present) and clang-format dry run
@@ -61,6 +62,12 @@ style:
 
 check: all
 	scripts/check
+
+# Builds the debug kernel once (scripts/debug-kernel, cached in build/), the
+# module against it, and runs the module suites on it.
+.PHONY: check-debug
+check-debug: tools
+	scripts/check-debug $(CHECK_DEBUG_ARGS)
 
 unit: tools
 	scripts/check --unit-only
