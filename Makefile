@@ -9,6 +9,7 @@
 #                   KVER=6.12), KDIR=DIR for a kernel tree
 #   make check      unit tests, then in-VM integration tests (QEMU, nested
 #                   microVMs) on the test kernels; KVER=... all on one kernel
+#   make check-debug module suites on a KASAN/lockdep/kmemleak 6.1 kernel (scripts/check-debug)
 #   make demo       boot the test VM, load the module, run microVMs, show figures
 #   make bench      the density benchmark against KSM baselines (bench/run)
 #   make bench-placement  fleet placement simulator on stored fingerprints (bench/placement/run)
@@ -110,6 +111,12 @@ style:
 
 check: all
 	scripts/check
+
+# Builds the debug kernel once (scripts/debug-kernel, cached in build/), the
+# module against it, and runs the module suites on it.
+.PHONY: check-debug
+check-debug: tools
+	scripts/check-debug $(CHECK_DEBUG_ARGS)
 
 unit: tools
 	scripts/check --unit-only
