@@ -247,19 +247,33 @@ _mv_kvm_ready() {
 	[ -c /dev/kvm ]
 }
 
+# _mv_tcg_args: in microvm_start's args, TCG for nested KVM.
+_mv_tcg_args() {
+	local a out=()
+	for a in "${args[@]}"; do
+		case "$a" in
+		-enable-kvm) out+=(-accel tcg) ;;
+		host) if [ "${out[-1]}" = -cpu ]; then out+=(max); else out+=("$a"); fi ;;
+		*) out+=("$a") ;;
+		esac
+	done
+	args=("${out[@]}")
+}
+
 # microvm_start N [--mem MB] [--kernel K] [--initrd I | --rootfs IMG]
 #                 [--name PFX] [--append ARGS] [--timeout SEC] [--sequential]
 #                 [--node N]  (numactl --membind=N: guest RAM on NUMA node N)
-#                 [--accel kvm|tcg] [--no-wait]
-# --accel tcg (default: $MV_ACCEL, else kvm) runs the microVMs under TCG
-# inside the test VM (-accel tcg -cpu max) instead of nested KVM: no
-# /dev/kvm needed, and they survive a test VM with two vCPUs (run-vm --smp
-# 2), where nested KVM guests livelock; their guest RAM is one anonymous
-# mapping all the same. They boot far slower (TCG inside TCG): the default
-# timeout grows to match (MV_TCG_BOOT_SECS per VM, default 300). --no-wait
-# returns as soon as each VMM has mapped its guest RAM (located, MV_RAM_*
-# set), without waiting for the guest to boot: a test can register a VMM
-# that is still booting.
+#                 [--mem-merge on|off]  (QEMU's mem-merge, default off)
+#                 [--no-wait]  (return once the guest RAM is mapped, booted
+#                 or not)
+#                 [--accel kvm|tcg]  (default $MV_ACCEL, else kvm)
+# --accel tcg runs the microVMs under TCG inside the test VM (-accel tcg
+# -cpu max instead of -enable-kvm -cpu host): no /dev/kvm needed, and they
+# survive a test VM with two vCPUs (run-vm --smp 2), where nested KVM
+# guests livelock. Their guest RAM is one anonymous mapping all the same.
+# They boot very slowly (TCG inside TCG, minutes): the default timeout is
+# MV_TCG_BOOT_SECS (default 600) per VM; with --no-wait a test registers
+# them while they boot.
 # VM indexes continue from earlier calls (MV_COUNT); names are vmI, or
 # PFX0..PFX(N-1) with --name. --rootfs boots the ext4 image IMG (made by
 # `tests/guest/build --rootfs DIR IMG`, which also works inside the VM
@@ -273,11 +287,13 @@ _mv_kvm_ready() {
 # and returns 1 on any problem; VMs that did come up stay usable.
 microvm_start() {
 	local n=$1 mem=256 kernel="" initrd="" rootfs="" name="" append="" tmo="" seq=0 node=""
-	local accel=${MV_ACCEL:-kvm} wait=1
+	local merge=off nowait=0
 	local i first=$MV_COUNT rc=0 deadline args
+	local accel=${MV_ACCEL:-kvm}
 	shift
 	while [ $# -gt 0 ]; do
 		case "$1" in
+		--accel) accel=$2; shift 2 ;;
 		--mem) mem=$2; shift 2 ;;
 		--kernel) kernel=$2; shift 2 ;;
 		--initrd) initrd=$2; shift 2 ;;
@@ -287,8 +303,8 @@ microvm_start() {
 		--timeout) tmo=$2; shift 2 ;;
 		--sequential) seq=1; shift ;;
 		--node) node=$2; shift 2 ;;
-		--accel) accel=$2; shift 2 ;;
-		--no-wait) wait=0; shift ;;
+		--mem-merge) merge=$2; shift 2 ;;
+		--no-wait) nowait=1; shift ;;
 		*) fail microvm-start "microvm_start: unknown option $1"; return 1 ;;
 		esac
 	done
@@ -296,7 +312,7 @@ microvm_start() {
 	[ -n "$initrd" ] || initrd=$VMT_REPO/build/guest/initramfs.cpio
 	case "$accel" in
 	kvm) [ -n "$tmo" ] || tmo=$((60 + 40 * n)) ;;
-	tcg) [ -n "$tmo" ] || tmo=$((60 + ${MV_TCG_BOOT_SECS:-300} * n)) ;;
+	tcg) [ -n "$tmo" ] || tmo=$((60 + ${MV_TCG_BOOT_SECS:-600} * n)) ;;
 	*) fail microvm-start "microvm_start: --accel takes kvm or tcg, not $accel"; return 1 ;;
 	esac
 	[ -r "$initrd" ] || { fail microvm-start "no guest initramfs $initrd (tests/guest/build)"; return 1; }
@@ -313,7 +329,7 @@ microvm_start() {
 		MV_LOG[$i]=$MV_DIR/vm$i.console.log
 		rm -f "${MV_SOCK[$i]}" "${MV_QMP[$i]}" "${MV_LOG[$i]}"
 		# shellcheck disable=SC2054 # commas belong to QEMU options
-		args=(-M microvm,mem-merge=off -smp 1 -m "$mem"
+		args=(-M "microvm,mem-merge=$merge" -enable-kvm -cpu host -smp 1 -m "$mem"
 			-kernel "$kernel" -initrd "$initrd"
 			-nodefaults -no-user-config -nographic -no-reboot -monitor none
 			-name "${MV_NAME[$i]}"
@@ -333,7 +349,7 @@ microvm_start() {
 		fi
 		[ -z "$append" ] || cmdline+=" $append"
 		args+=(-append "$cmdline")
-		if [ "$accel" = kvm ]; then args+=(-enable-kvm -cpu host); else args+=(-accel tcg -cpu max); fi
+		[ "$accel" = kvm ] || _mv_tcg_args
 		log "vm$i (${MV_NAME[$i]}): qemu-system-x86_64 ${args[*]}"
 		# --node N: guest RAM (and the VMM) allocated on NUMA node N only.
 		${node:+numactl --membind="$node" --} \
@@ -342,13 +358,13 @@ microvm_start() {
 		echo "${MV_PID[$i]}" >"$MV_DIR/vm$i.pid"
 		MV_COUNT=$((i + 1))
 		MV_START_TIME[$i]=$SECONDS
-		if [ "$wait" = 0 ]; then
-			_mv_wait_ram "$i" "$tmo" || rc=1
+		if [ "$nowait" = 1 ]; then
+			wait_until 30 _mv_find_ram "$i" 2>/dev/null || rc=1
 		elif [ "$seq" = 1 ]; then
 			_mv_wait_ready "$i" "$tmo" || rc=1
 		fi
 	done
-	if [ "$seq" = 0 ] && [ "$wait" = 1 ]; then
+	if [ "$seq" = 0 ] && [ "$nowait" = 0 ]; then
 		deadline=$((SECONDS + tmo))
 		for ((i = first; i < first + n; i++)); do
 			_mv_wait_ready "$i" $((deadline - SECONDS)) || rc=1
@@ -360,22 +376,6 @@ microvm_start() {
 		log "vm$i: pid ${MV_PID[$i]} ram ${MV_RAM_START[$i]}-${MV_RAM_END[$i]} (${MV_MEM[$i]} MiB)"
 	done
 	return $rc
-}
-
-# _mv_wait_ram I SEC: wait until VM I's VMM has mapped its guest RAM.
-_mv_wait_ram() {
-	local i=$1 end=$((SECONDS + $2))
-	while [ "$SECONDS" -lt "$end" ]; do
-		if ! kill -0 "${MV_PID[$i]}" 2>/dev/null; then
-			_mv_dump "$i"
-			fail microvm-start "vm$i: VMM exited before mapping its guest RAM: $(tail -n 3 "$MV_DIR/vm$i.qemu.out" | tr '\n' ' ')"
-			return 1
-		fi
-		_mv_find_ram "$i" 2>/dev/null && return 0
-		sleep 0.2
-	done
-	fail microvm-start "vm$i: no guest RAM mapping after $2 s"
-	return 1
 }
 
 # _mv_wait_ready I SEC: wait for VM I's boot-complete line.

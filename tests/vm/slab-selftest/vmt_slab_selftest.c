@@ -2,7 +2,7 @@
 /*
  * Harness self-test module (tests/vm/selftest-slab.sh): frees one object of
  * its own slab cache twice. With the test VM's slub_debug=F the second free
- * is caught ("Object already free"), which taints the kernel with
+ * is caught (SLUB reports a BUG in the cache), which taints the kernel with
  * TAINT_BAD_PAGE, and panic_on_taint=0x20 turns that into a panic: the run
  * must fail. Never load it anywhere else.
  */
