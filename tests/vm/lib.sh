@@ -266,14 +266,6 @@ _mv_tcg_args() {
 #                 [--mem-merge on|off]  (QEMU's mem-merge, default off)
 #                 [--no-wait]  (return once the guest RAM is mapped, booted
 #                 or not)
-#                 [--accel kvm|tcg]  (default $MV_ACCEL, else kvm)
-# --accel tcg runs the microVMs under TCG inside the test VM (-accel tcg
-# -cpu max instead of -enable-kvm -cpu host): no /dev/kvm needed, and they
-# survive a test VM with two vCPUs (run-vm --smp 2), where nested KVM
-# guests livelock. Their guest RAM is one anonymous mapping all the same.
-# They boot very slowly (TCG inside TCG, minutes): the default timeout is
-# MV_TCG_BOOT_SECS (default 600) per VM; with --no-wait a test registers
-# them while they boot.
 # VM indexes continue from earlier calls (MV_COUNT); names are vmI, or
 # PFX0..PFX(N-1) with --name. --rootfs boots the ext4 image IMG (made by
 # `tests/guest/build --rootfs DIR IMG`, which also works inside the VM
@@ -285,6 +277,14 @@ _mv_tcg_args() {
 # Under the TCG test VM one microVM takes ~10 s to boot; parallel boots
 # share the one CPU, so N take ~N*9 s either way. Reports a failed case `microvm-start`
 # and returns 1 on any problem; VMs that did come up stay usable.
+# --accel kvm|tcg (default $MV_ACCEL, else kvm): tcg runs the microVMs
+# under TCG inside the test VM (-accel tcg -cpu max instead of -enable-kvm
+# -cpu host): no /dev/kvm needed, and they survive a test VM with two vCPUs
+# (run-vm --smp 2), where nested KVM guests livelock. Their guest RAM is
+# one anonymous mapping all the same. They boot very slowly (TCG inside
+# TCG: not ready after 6 minutes here): the default timeout is
+# MV_TCG_BOOT_SECS (default 600) per VM; with --no-wait a test registers
+# them while they boot.
 microvm_start() {
 	local n=$1 mem=256 kernel="" initrd="" rootfs="" name="" append="" tmo="" seq=0 node=""
 	local merge=off nowait=0
