@@ -249,6 +249,25 @@ _mv_kvm_ready() {
 	[ -c /dev/kvm ]
 }
 
+# _mv_tcg_args: in microvm_start's args, TCG for nested KVM. Under TCG the
+# guest has no kvmclock and its TSC frequency cannot be measured, so it
+# needs a legacy timer: with microvm's (hardware-reduced) ACPI the kernel
+# assumes there is no PIC or PIT, gets no timer interrupt and hangs in
+# early boot ("tsc: Marking TSC unstable ..." and nothing more). acpi=off
+# with pic/pit/rtc on boots it (135 s for one inside the TCG test VM).
+_mv_tcg_args() {
+	local a out=()
+	for a in "${args[@]}"; do
+		case "$a" in
+		-enable-kvm) out+=(-accel tcg) ;;
+		microvm,*) out+=("$a,acpi=off,pic=on,pit=on,rtc=on") ;;
+		host) if [ "${out[-1]}" = -cpu ]; then out+=(max); else out+=("$a"); fi ;;
+		*) out+=("$a") ;;
+		esac
+	done
+	args=("${out[@]}")
+}
+
 # microvm_start N [--mem MB] [--kernel K] [--initrd I | --rootfs IMG]
 #                 [--name PFX] [--append ARGS] [--timeout SEC] [--sequential]
 #                 [--node N]  (numactl --membind=N: guest RAM on NUMA node N)
@@ -266,13 +285,23 @@ _mv_kvm_ready() {
 # Under the TCG test VM one microVM takes ~10 s to boot; parallel boots
 # share the one CPU, so N take ~N*9 s either way. Reports a failed case `microvm-start`
 # and returns 1 on any problem; VMs that did come up stay usable.
+# --accel kvm|tcg (default $MV_ACCEL, else kvm): tcg runs the microVMs
+# under TCG inside the test VM (-accel tcg -cpu max instead of -enable-kvm
+# -cpu host): no /dev/kvm needed, and they survive a test VM with two vCPUs
+# (run-vm --smp 2), where nested KVM guests livelock. Their guest RAM is
+# one anonymous mapping all the same. They boot slowly (TCG inside TCG:
+# 135 s for one, alone, on a loaded machine): the default timeout is
+# MV_TCG_BOOT_SECS (default 600) per VM; with --no-wait a test registers
+# them while they boot.
 microvm_start() {
 	local n=$1 mem=256 kernel="" initrd="" rootfs="" name="" append="" tmo="" seq=0 node=""
 	local merge=off nowait=0
 	local i first=$MV_COUNT rc=0 deadline args
+	local accel=${MV_ACCEL:-kvm}
 	shift
 	while [ $# -gt 0 ]; do
 		case "$1" in
+		--accel) accel=$2; shift 2 ;;
 		--mem) mem=$2; shift 2 ;;
 		--kernel) kernel=$2; shift 2 ;;
 		--initrd) initrd=$2; shift 2 ;;
@@ -289,9 +318,15 @@ microvm_start() {
 	done
 	[ -n "$kernel" ] || kernel=$(_mv_default_kernel)
 	[ -n "$initrd" ] || initrd=$VMT_REPO/build/guest/initramfs.cpio
-	[ -n "$tmo" ] || tmo=$((60 + 40 * n))
+	case "$accel" in
+	kvm) [ -n "$tmo" ] || tmo=$((60 + 40 * n)) ;;
+	tcg) [ -n "$tmo" ] || tmo=$((60 + ${MV_TCG_BOOT_SECS:-600} * n)) ;;
+	*) fail microvm-start "microvm_start: --accel takes kvm or tcg, not $accel"; return 1 ;;
+	esac
 	[ -r "$initrd" ] || { fail microvm-start "no guest initramfs $initrd (tests/guest/build)"; return 1; }
-	_mv_kvm_ready || { fail microvm-start "/dev/kvm not available"; return 1; }
+	if [ "$accel" = kvm ]; then
+		_mv_kvm_ready || { fail microvm-start "/dev/kvm not available"; return 1; }
+	fi
 	mkdir -p "$MV_DIR"
 
 	for ((i = first; i < first + n; i++)); do
@@ -322,6 +357,7 @@ microvm_start() {
 		fi
 		[ -z "$append" ] || cmdline+=" $append"
 		args+=(-append "$cmdline")
+		[ "$accel" = kvm ] || _mv_tcg_args
 		log "vm$i (${MV_NAME[$i]}): qemu-system-x86_64 ${args[*]}"
 		# --node N: guest RAM (and the VMM) allocated on NUMA node N only.
 		${node:+numactl --membind="$node" --} \
