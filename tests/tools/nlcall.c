@@ -314,6 +314,8 @@ static int open_family(const struct opts *o, struct nl_sock **skp,
 		fprintf(stderr, "error: socket options: %s\n", strerror(-err));
 		return EXIT_LOCAL;
 	}
+	/* Replies larger than a page (a sketch of 4096 entries is 32 KiB). */
+	nl_socket_enable_msg_peek(sk);
 	*family = genl_ctrl_resolve(sk, o->family);
 	if (*family == -NLE_OBJ_NOTFOUND) {
 		fprintf(stderr, "error: family %s not found (is the module loaded?)\n",
