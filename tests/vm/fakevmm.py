@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 """A stand-in VMM for policy tests: guest RAM without a guest.
 
-  fakevmm.py OUT --mib N [--self-merge] [--heap-merge] [--nodes A,B --split P]
+  fakevmm.py OUT --mib N [--patterns K] [--self-merge] [--heap-merge]
+             [--nodes A,B --split P]
 
-Maps N MiB of anonymous private "guest RAM", fills it (every page the
-same non-zero pattern per 64 KiB, so it merges within and across fakes),
+Maps N MiB of anonymous private "guest RAM", fills it (page i gets the
+non-zero pattern i mod K, K = 16 by default, so it merges within and across
+fakes; with K at least the page count every page of a fake is distinct,
+and fakes share all of them),
 and writes "PID START LENGTH" to OUT. Then it waits for signals:
 
   SIGUSR1  map a shared anonymous mapping over the whole range (MAP_FIXED)
@@ -45,11 +48,10 @@ def check(rc, what):
         sys.exit("fakevmm: %s: %s" % (what, os.strerror(e)))
 
 
-def fill(addr, length):
+def fill(addr, length, patterns=16):
     buf = (ctypes.c_char * length).from_address(addr)
     for off in range(0, length, PAGE):
-        # 16 patterns: duplicates within and across instances.
-        buf[off:off + 8] = (0x5a5a0000 + (off // PAGE) % 16).to_bytes(8, 'little')
+        buf[off:off + 8] = (0x5a5a0000 + (off // PAGE) % patterns).to_bytes(8, 'little')
 
 
 def anon(length, shared=False, at=None):
@@ -72,6 +74,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
     ap.add_argument("--mib", type=int, default=8)
+    ap.add_argument("--patterns", type=int, default=16)
     ap.add_argument("--self-merge", action="store_true")
     ap.add_argument("--heap-merge", action="store_true")
     ap.add_argument("--nodes")
@@ -88,7 +91,7 @@ def main():
         first = (length * a.split // 100) // PAGE * PAGE
         bind(base, first, n0)
         bind(base + first, length - first, n1)
-    fill(base, length)
+    fill(base, length, a.patterns)
     if a.self_merge:
         check(libc.madvise(base, length, MADV_MERGEABLE), "madvise")
     if a.heap_merge:

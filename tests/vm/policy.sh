@@ -18,6 +18,8 @@
 # 3. unmerge-first: when pa becomes isolated and pb may take the scope, f3
 #    is un-merged (isolated event) before f2 is enrolled (enrolled event)
 # 4. nr-vms: a group moving to another domain takes its VMs' count along
+# 5. big-sketch: two fakes sharing 4096 distinct pages give a sketch of
+#    sketch_k=1024 entries (8 KiB), more than a one-page reply holds
 . "$(dirname "$0")/lib.sh"
 
 FAKE=$VMT_REPO/tests/vm/fakevmm.py
@@ -115,5 +117,22 @@ check nr-vms-move nl set-group "group{" name=gx domain=d2 "}"
 	fail nr-vms-follow-group "d1 $(domain_vms d1) VMs, d2 $(domain_vms d2)"
 check nr-vms-del nl del-vm "vm{" id=104 "}"
 [ "$(domain_vms d2)" = 0 ] && pass nr-vms-after-del || fail nr-vms-after-del "d2 $(domain_vms d2)"
+
+# ---- 5. a sketch larger than one page
+nl new-group "group{" name=gs domain=d2 "}" || die "setup failed"
+fake_start 5 --mib 16 --patterns 4096
+fake_start 6 --mib 16 --patterns 4096
+check big-sketch-register fake_add 5 gs && check big-sketch-register-6 fake_add 6 gs
+knob sketch_k 1024
+sketch_entries() {
+	local out
+	out=$("$NL" get-sketch "hint{" group=gs "}" 2>&1) || { log "get-sketch: $out"; return 1; }
+	out=$(tr ' ' '\n' <<<"$out" | sed -n 's/^hint\.sketch:bin=//p')
+	log "sketch of gs: $((${#out} / 16)) entries"
+	[ $((${#out} / 16)) = 1024 ]
+}
+check big-sketch wait_until 30 sketch_entries
+knob sketch_k 512
+check big-sketch-del nl del-vm "vm{" id=105 "}" && check big-sketch-del-6 nl del-vm "vm{" id=106 "}"
 
 check unload module_unload
