@@ -17,6 +17,12 @@
  * unlinked the notifier yet (it runs every ->release first and unlinks
  * afterwards), so whoever unregisters sets @dying first: ->release must not
  * queue exit_work on a VM that is about to be freed.
+ *
+ * Domains, groups and VMs come from caches of their own (vmmerge_domain,
+ * vmmerge_group, vmmerge_vm) so that an operator, and the tests, can see
+ * how many are allocated in /proc/slabinfo or /sys/kernel/slab, and so that
+ * a leak cannot hide: kmem_cache_destroy() at unload warns about any object
+ * still allocated.
  */
 #include <linux/cred.h>
 #include <linux/sched/coredump.h>
@@ -35,6 +41,9 @@
 struct vmm_registry vmm_reg;
 
 static struct workqueue_struct *vmm_wq;
+static struct kmem_cache *vmm_domain_cache;
+static struct kmem_cache *vmm_group_cache;
+static struct kmem_cache *vmm_vm_cache;
 
 static const char *const vmm_state_names[__VMMERGE_VM_STATE_MAX] = {
 	[VMMERGE_VM_REGISTERED] = "registered",
@@ -73,7 +82,7 @@ int vmm_domain_new(const char *name, u32 flags, struct netlink_ext_ack *extack)
 		NL_SET_ERR_MSG(extack, "too many domains (see max_domains)");
 		return -ENOSPC;
 	}
-	domain = kzalloc(sizeof(*domain), GFP_KERNEL);
+	domain = kmem_cache_zalloc(vmm_domain_cache, GFP_KERNEL);
 	if (!domain)
 		return -ENOMEM;
 	strscpy(domain->name, name, sizeof(domain->name));
@@ -106,7 +115,7 @@ int vmm_domain_del(struct vmm_domain *domain, struct netlink_ext_ack *extack)
 	list_del(&domain->list);
 	vmm_reg.nr_domains--;
 	vmm_reg.generation++;
-	kfree(domain);
+	kmem_cache_free(vmm_domain_cache, domain);
 	return 0;
 }
 
@@ -131,7 +140,7 @@ int vmm_group_new(const char *name, struct vmm_domain *domain,
 		NL_SET_ERR_MSG(extack, "too many groups (see max_groups)");
 		return -ENOSPC;
 	}
-	group = kzalloc(sizeof(*group), GFP_KERNEL);
+	group = kmem_cache_zalloc(vmm_group_cache, GFP_KERNEL);
 	if (!group)
 		return -ENOMEM;
 	strscpy(group->name, name, sizeof(group->name));
@@ -157,6 +166,12 @@ void vmm_group_set(struct vmm_group *group, struct vmm_domain *domain)
 	vmm_policy_apply();
 }
 
+static void vmm_group_free(struct vmm_group *group)
+{
+	kvfree(group->sketch);
+	kmem_cache_free(vmm_group_cache, group);
+}
+
 int vmm_group_del(struct vmm_group *group, struct netlink_ext_ack *extack)
 {
 	lockdep_assert_held(&vmm_reg.lock);
@@ -168,8 +183,7 @@ int vmm_group_del(struct vmm_group *group, struct netlink_ext_ack *extack)
 	list_del(&group->list);
 	vmm_reg.nr_groups--;
 	vmm_reg.generation++;
-	kvfree(group->sketch);
-	kfree(group);
+	vmm_group_free(group);
 	return 0;
 }
 
@@ -244,12 +258,12 @@ struct vmm_vm *vmm_vm_alloc(unsigned int nr_regions)
 {
 	struct vmm_vm *vm;
 
-	vm = kzalloc(sizeof(*vm), GFP_KERNEL);
+	vm = kmem_cache_zalloc(vmm_vm_cache, GFP_KERNEL);
 	if (!vm)
 		return NULL;
 	vm->regions = kcalloc(nr_regions, sizeof(*vm->regions), GFP_KERNEL);
 	if (!vm->regions) {
-		kfree(vm);
+		kmem_cache_free(vmm_vm_cache, vm);
 		return NULL;
 	}
 	vm->nr_regions = nr_regions;
@@ -266,7 +280,7 @@ void vmm_vm_free(struct vmm_vm *vm)
 		mmdrop(vm->mm);
 	vmm_scan_vm_exit(vm);
 	kfree(vm->regions);
-	kfree(vm);
+	kmem_cache_free(vmm_vm_cache, vm);
 }
 
 /*
@@ -463,8 +477,31 @@ int vmm_registry_init(void)
 	INIT_LIST_HEAD(&vmm_reg.domains);
 	INIT_LIST_HEAD(&vmm_reg.groups);
 	INIT_LIST_HEAD(&vmm_reg.vms);
+	vmm_domain_cache = kmem_cache_create("vmmerge_domain",
+					     sizeof(struct vmm_domain), 0, 0, NULL);
+	if (!vmm_domain_cache)
+		goto err_domain;
+	vmm_group_cache = kmem_cache_create("vmmerge_group",
+					    sizeof(struct vmm_group), 0, 0, NULL);
+	if (!vmm_group_cache)
+		goto err_group;
+	vmm_vm_cache = kmem_cache_create("vmmerge_vm", sizeof(struct vmm_vm),
+					 0, 0, NULL);
+	if (!vmm_vm_cache)
+		goto err_vm;
 	vmm_wq = alloc_workqueue("vmmerge", WQ_UNBOUND, 0);
-	return vmm_wq ? 0 : -ENOMEM;
+	if (!vmm_wq)
+		goto err_wq;
+	return 0;
+
+err_wq:
+	kmem_cache_destroy(vmm_vm_cache);
+err_vm:
+	kmem_cache_destroy(vmm_group_cache);
+err_group:
+	kmem_cache_destroy(vmm_domain_cache);
+err_domain:
+	return -ENOMEM;
 }
 
 /*
@@ -496,10 +533,11 @@ void vmm_registry_exit(void)
 	list_for_each_entry_safe(vm, vm_tmp, &dead, list)
 		vmm_vm_destroy(vm);
 	destroy_workqueue(vmm_wq);
-	list_for_each_entry_safe(group, group_tmp, &vmm_reg.groups, list) {
-		kvfree(group->sketch);
-		kfree(group);
-	}
+	list_for_each_entry_safe(group, group_tmp, &vmm_reg.groups, list)
+		vmm_group_free(group);
 	list_for_each_entry_safe(domain, domain_tmp, &vmm_reg.domains, list)
-		kfree(domain);
+		kmem_cache_free(vmm_domain_cache, domain);
+	kmem_cache_destroy(vmm_vm_cache);
+	kmem_cache_destroy(vmm_group_cache);
+	kmem_cache_destroy(vmm_domain_cache);
 }

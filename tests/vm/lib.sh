@@ -493,6 +493,28 @@ wait_until() {
 
 vm_rows() { awk 'NR > 1 { print $3, $4, $5 }' /proc/vmmerge/vms 2>/dev/null | sort; }
 
+# slab_objects CACHE: how many objects of one of the module's slab caches
+# (vmmerge_vm, vmmerge_group, vmmerge_domain) are allocated, exactly: with
+# slub_debug's U (run-vm's default) SLUB lists every allocated object by call
+# site in debugfs (slab/CACHE/alloc_traces, 5.14+).  Fails when the cache is
+# missing, merged into another (a symlink in /sys/kernel/slab) or keeps no
+# owners (booted with --no-memdebug).
+slab_objects() {
+	local dbg=/sys/kernel/debug f=/sys/kernel/debug/slab/$1/alloc_traces
+	[ -d "/sys/kernel/slab/$1" ] && [ ! -L "/sys/kernel/slab/$1" ] ||
+		{ log "slab_objects: no unmerged cache $1"; return 1; }
+	mountpoint -q "$dbg" || mount -t debugfs none "$dbg" || return 1
+	[ -r "$f" ] || { log "slab_objects: no $f (slub_debug without U?)"; return 1; }
+	awk '$1 ~ /^[0-9]+$/ { n += $1 } END { print n + 0 }' "$f"
+}
+
+# slab_expect CACHE N: slab_objects CACHE is N (logs both when not).
+slab_expect() {
+	local n
+	n=$(slab_objects "$1") || return 1
+	[ "$n" = "$2" ] || { log "$1: $n objects allocated, expected $2"; return 1; }
+}
+
 nr_vms() { awk 'NR > 1' /proc/vmmerge/vms | wc -l; }
 
 rows_as_expected() { [ "$(vm_rows)" = "$(expected_rows)" ]; }
