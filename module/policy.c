@@ -84,6 +84,9 @@ const struct vmm_domain *vmm_policy_owner(unsigned int scope)
  * scopes (no other domain is enrolled next to it), and the next policy pass
  * (at the latest the next statistics refresh) tries again.
  */
+/* Un-merges that failed and are retried (sysfs unmerge_failures). */
+atomic64_t vmm_unmerge_failures;
+
 static bool vmm_keep_out(struct vmm_vm *vm, enum vmmerge_vm_state state,
 			 const char *reason)
 {
@@ -91,6 +94,7 @@ static bool vmm_keep_out(struct vmm_vm *vm, enum vmmerge_vm_state state,
 	int ret = vmm_vm_ksm(vm, false);
 
 	if (ret && ret != -ESRCH) {
+		atomic64_inc(&vmm_unmerge_failures);
 		snprintf(why, sizeof(why), "un-merge failed (%d), retrying", ret);
 		vmm_vm_set_state(vm, VMMERGE_VM_UNMERGING, why);
 		return false;

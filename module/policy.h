@@ -5,10 +5,13 @@
 #ifndef _VMMERGE_POLICY_H
 #define _VMMERGE_POLICY_H
 
+#include <linux/atomic.h>
 #include <linux/types.h>
 
 struct vmm_domain;
 struct vmm_vm;
+
+extern atomic64_t vmm_unmerge_failures;
 
 void vmm_policy_apply(void);
 const struct vmm_domain *vmm_policy_owner(unsigned int scope);

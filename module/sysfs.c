@@ -140,6 +140,7 @@ VMM_ATOMIC(scan_batches, vmm_scan_batches);
 VMM_ATOMIC(scan_time_ns, vmm_scan_time_ns);
 VMM_ATOMIC(scan_estimations, vmm_scan_estimations);
 VMM_ATOMIC(fingerprint_slots, vmm_fingerprints);
+VMM_ATOMIC(unmerge_failures, vmm_unmerge_failures);
 VMM_COUNTER(fingerprints, vmm_reg.nr_fingerprints);
 
 /*
@@ -195,6 +196,7 @@ static struct attribute *vmm_attrs[] = {
 	&scan_time_ns_attr.attr,
 	&scan_estimations_attr.attr,
 	&fingerprint_slots_attr.attr,
+	&unmerge_failures_attr.attr,
 	&fingerprints_attr.attr,
 	&nr_vms_attr.attr,
 	&nr_enrolled_attr.attr,

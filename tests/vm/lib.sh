@@ -292,7 +292,8 @@ _mv_tcg_args() {
 # one anonymous mapping all the same. They boot slowly (TCG inside TCG:
 # 135 s for one, alone, on a loaded machine): the default timeout is
 # MV_TCG_BOOT_SECS (default 600) per VM; with --no-wait a test registers
-# them while they boot.
+# them while they boot. Nested KVM guests get 60 s + MV_KVM_BOOT_SECS
+# (default 40) per VM; the debug kernel (scripts/check-debug) needs more.
 microvm_start() {
 	local n=$1 mem=256 kernel="" initrd="" rootfs="" name="" append="" tmo="" seq=0 node=""
 	local merge=off nowait=0
@@ -319,7 +320,7 @@ microvm_start() {
 	[ -n "$kernel" ] || kernel=$(_mv_default_kernel)
 	[ -n "$initrd" ] || initrd=$VMT_REPO/build/guest/initramfs.cpio
 	case "$accel" in
-	kvm) [ -n "$tmo" ] || tmo=$((60 + 40 * n)) ;;
+	kvm) [ -n "$tmo" ] || tmo=$((60 + ${MV_KVM_BOOT_SECS:-40} * n)) ;;
 	tcg) [ -n "$tmo" ] || tmo=$((60 + ${MV_TCG_BOOT_SECS:-600} * n)) ;;
 	*) fail microvm-start "microvm_start: --accel takes kvm or tcg, not $accel"; return 1 ;;
 	esac

@@ -31,7 +31,7 @@ fake_start() {
 	shift
 	rm -f "$out"
 	python3 "$FAKE" "$out" "$@" &
-	wait_until 20 test -s "$out" || die "fake VMM $i did not start"
+	wait_until 120 test -s "$out" || die "fake VMM $i did not start"
 	read -r F_PID[$i] F_START[$i] F_LEN[$i] <"$out"
 	on_exit kill "${F_PID[$i]}"
 	log "fake$i: pid ${F_PID[$i]} ram ${F_START[$i]} +${F_LEN[$i]} ($*)"
