@@ -2,7 +2,7 @@
 /*
  * Copyright (C) 2026 The vmmerge developers.
  *
- * Unit tests of agent/config.c and agent/rules.c: a good config, malformed
+ * Unit tests of agent/daemon/config.c and agent/daemon/rules.c: a good config, malformed
  * ones (each must name the right line), and rule matching.
  */
 #include <errno.h>

@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "nl.h"
+#include "table.h"
 
 extern const char *prog;
 
@@ -47,13 +48,6 @@ struct json_object *ctl_json_estimate(const struct vmm_estimate *e);
 /* "42.5%" for an estimate's yield, "-" before the first sample. */
 const char *ctl_yield(char *buf, size_t len, const struct vmm_estimate *e);
 int ctl_parse_u64(const char *s, uint64_t *out);
-
-/* Tables with aligned columns; a header starting with '>' is right-aligned. */
-struct table;
-struct table *table_new(int ncols, const char *const *headers);
-void table_row(struct table *t, ...);
-void table_print(struct table *t, FILE *f);
-void table_free(struct table *t);
 
 /* Shared by status and top. */
 void print_host(FILE *f, const struct vmm_host *h);
