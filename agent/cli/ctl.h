@@ -21,12 +21,12 @@ extern const char *prog;
 
 int cmd_status(int argc, char **argv);
 int cmd_vms(int argc, char **argv);
-int cmd_groups(int argc, char **argv);
+int cmd_stacks(int argc, char **argv);	/* also "groups" */
+int cmd_stack(int argc, char **argv);	/* also "group" */
 int cmd_domains(int argc, char **argv);
+int cmd_domain(int argc, char **argv);
 int cmd_add(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
-int cmd_domain(int argc, char **argv);
-int cmd_group(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_hints(int argc, char **argv);
 
@@ -34,6 +34,12 @@ int cmd_hints(int argc, char **argv);
 int ctl_fail(struct vnl *v, const char *verb, int err);
 /* Open the family or say why not; NULL after printing. */
 struct vnl *ctl_open(const char *verb);
+/*
+ * Open the family, run @fn on it and close it.  The exit status: 0, or 1
+ * after "Unable to @verb: ..." when opening or @fn failed.
+ */
+int ctl_run(const char *verb, int (*fn)(struct vnl *v, void *arg),
+	    void *arg);
 /* Print "Usage: vmmergectl @usage" to stderr; returns 1. */
 int ctl_usage(const char *usage);
 /* Parse "--json" as the only argument of a read command: 1, 0, -1 bad. */

@@ -34,6 +34,21 @@ struct vnl *ctl_open(const char *verb)
 	return v;
 }
 
+int ctl_run(const char *verb, int (*fn)(struct vnl *v, void *arg),
+	    void *arg)
+{
+	struct vnl *v = ctl_open(verb);
+	int err;
+
+	if (!v)
+		return 1;
+	err = fn(v, arg);
+	if (err)
+		ctl_fail(v, verb, err);
+	vnl_close(v);
+	return err ? 1 : 0;
+}
+
 int ctl_usage(const char *usage)
 {
 	fprintf(stderr, "Usage: %s %s\n", prog, usage);

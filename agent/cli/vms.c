@@ -68,27 +68,15 @@ struct json_object *json_vm(const struct vmm_vm *vm)
 	return o;
 }
 
-int cmd_vms(int argc, char **argv)
+static int list(struct vnl *v, void *arg)
 {
-	int json = ctl_json_flag(argc, argv);
 	struct vmm_vm *vms;
-	struct vnl *v;
 	size_t nr, i;
-	int err;
+	int err = vnl_dump_vms(v, &vms, &nr);
 
-	if (json < 0)
-		return ctl_usage("vms [--json]");
-	v = ctl_open("list VMs");
-	if (!v)
-		return 1;
-	err = vnl_dump_vms(v, &vms, &nr);
-	if (err) {
-		ctl_fail(v, "list VMs", err);
-		vnl_close(v);
-		return 1;
-	}
-	vnl_close(v);
-	if (json) {
+	if (err)
+		return err;
+	if (*(int *)arg) {
 		struct json_object *a = json_object_new_array();
 
 		for (i = 0; i < nr; i++)
@@ -99,4 +87,13 @@ int cmd_vms(int argc, char **argv)
 	}
 	free(vms);
 	return 0;
+}
+
+int cmd_vms(int argc, char **argv)
+{
+	int json = ctl_json_flag(argc, argv);
+
+	if (json < 0)
+		return ctl_usage("vms [--json]");
+	return ctl_run("list VMs", list, &json);
 }
