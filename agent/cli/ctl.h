@@ -47,10 +47,6 @@ int ctl_json_flag(int argc, char **argv);
 
 /* "1.5 GiB" for @pages pages of the system page size. */
 const char *ctl_size(char *buf, size_t len, uint64_t pages);
-/* Print @obj as pretty JSON on stdout and release it. */
-void ctl_json_print(struct json_object *obj);
-struct json_object *ctl_json_stats(const struct vmm_stats *s);
-struct json_object *ctl_json_estimate(const struct vmm_estimate *e);
 /* "42.5%" for an estimate's yield, "-" before the first sample. */
 const char *ctl_yield(char *buf, size_t len, const struct vmm_estimate *e);
 int ctl_parse_u64(const char *s, uint64_t *out);
@@ -58,6 +54,12 @@ int ctl_parse_u64(const char *s, uint64_t *out);
 /* Shared by status and top. */
 void print_host(FILE *f, const struct vmm_host *h);
 void print_vms_table(FILE *f, struct vmm_vm *vms, size_t nr);
+
+/* json.c: print @obj as pretty JSON on stdout and release it. */
+void ctl_json_print(struct json_object *obj);
+struct json_object *ctl_json_stats(const struct vmm_stats *s);
+struct json_object *ctl_json_estimate(const struct vmm_estimate *e);
+/* A VM; its id is a string (ids pass 2^53, where JSON numbers round). */
 struct json_object *json_vm(const struct vmm_vm *vm);
 
 #endif

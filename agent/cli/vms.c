@@ -38,36 +38,6 @@ void print_vms_table(FILE *f, struct vmm_vm *vms, size_t nr)
 	table_free(t);
 }
 
-struct json_object *json_vm(const struct vmm_vm *vm)
-{
-	struct json_object *o = json_object_new_object();
-	struct json_object *regions = json_object_new_array();
-	unsigned int i;
-
-	json_object_object_add(o, "id", json_object_new_int64(vm->id));
-	json_object_object_add(o, "name", json_object_new_string(vm->name));
-	json_object_object_add(o, "pid", json_object_new_int64(vm->pid));
-	json_object_object_add(o, "stack", json_object_new_string(vm->group));
-	json_object_object_add(o, "domain", json_object_new_string(vm->domain));
-	json_object_object_add(o, "state",
-			       json_object_new_string(vmm_state_name(vm->state)));
-	json_object_object_add(o, "reason", json_object_new_string(vm->reason));
-	json_object_object_add(o, "node", json_object_new_int64(vm->node));
-	for (i = 0; i < vm->nr_regions; i++) {
-		struct json_object *r = json_object_new_object();
-
-		json_object_object_add(r, "start",
-				       json_object_new_int64(vm->regions[i].start));
-		json_object_object_add(r, "length",
-				       json_object_new_int64(vm->regions[i].length));
-		json_object_array_add(regions, r);
-	}
-	json_object_object_add(o, "regions", regions);
-	json_object_object_add(o, "stats", ctl_json_stats(&vm->stats));
-	json_object_object_add(o, "estimate", ctl_json_estimate(&vm->est));
-	return o;
-}
-
 static int list(struct vnl *v, void *arg)
 {
 	struct vmm_vm *vms;
