@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "version.h"
 
 const char *prog = "vmmergectl";
 
@@ -35,8 +36,8 @@ static void show_usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "Usage: %s <cmd> [<args>]\n\nAvailable subcommands:\n",
-		prog);
+	fprintf(f, "Usage: %s <cmd> [<args>] | --version | --help\n\n"
+		"Available subcommands:\n", prog);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (commands[i].summary)
 			fprintf(f, "  %-8s %s\n", commands[i].name,
@@ -53,6 +54,10 @@ int main(int argc, char **argv)
 	if (argc > 1 && (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
 			 !strcmp(argv[1], "-h"))) {
 		show_usage(stdout);
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("%s %s\n", prog, vmmerge_version);
 		return 0;
 	}
 	if (argc == 1)
