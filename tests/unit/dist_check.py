@@ -21,22 +21,14 @@ import re
 import shutil
 import subprocess
 import sys
+
+from agent_report import report, status
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 AGENT = os.path.normpath(os.path.join(HERE, '..', '..', 'agent'))
 DIST = os.path.join(AGENT, 'dist')
 PAGES = ('vmmerged.8', 'vmmergectl.8', 'vmmerged.conf.5')
-failed = 0
-
-
-def report(name, why):
-    global failed
-    if why:
-        failed += 1
-        print('FAIL %s: %s' % (name, why))
-    else:
-        print('ok %s' % name)
 
 
 def read(path):
@@ -130,7 +122,7 @@ def main():
     test_groff()
     test_metrics_listed()
     test_install()
-    return 1 if failed else 0
+    return status()
 
 
 if __name__ == '__main__':

@@ -17,19 +17,11 @@ import re
 import subprocess
 import sys
 
+from agent_report import report, status
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 AGENT = os.path.join(HERE, '..', '..', 'agent')
 FORM = re.compile(r'^[0-9A-Za-z][0-9A-Za-z.+~_-]*$')
-failed = 0
-
-
-def report(name, why):
-    global failed
-    if why:
-        failed += 1
-        print('FAIL %s: %s' % (name, why))
-    else:
-        print('ok %s' % name)
 
 
 def built_version():
@@ -81,7 +73,7 @@ def main():
         else:
             report('version-from-build', None if want == seen['vmmergectl'] else
                    'binaries say %s, agent/lib/version.c %s' % (seen['vmmergectl'], want))
-    return 1 if failed else 0
+    return status()
 
 
 if __name__ == '__main__':
