@@ -23,7 +23,10 @@
 
 #include "config.h"
 
-/* inih's line buffer is at most this big (INI_MAX_LINE, 200 by default). */
+/*
+ * The longest value taken whole from the line; inih's own line buffer is
+ * INI_MAX_LINE (200 by default), so this is room to spare.
+ */
 #define INI_LINE_MAX 4096
 
 struct parser {
