@@ -36,7 +36,7 @@ endif
 KDIR ?= $(firstword $(wildcard /lib/modules/$(KVER)/build) \
 	$(CURDIR)/build/kernels/$(KVER)/lib/modules/$(KVER)/build)
 MODDIR = build/module/$(KVER)
-VMMERGE_VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+VMMERGE_VERSION ?= $(shell scripts/version)
 PREFIX ?= /usr
 DESTDIR ?=
 export VMMERGE_VERSION

@@ -2,7 +2,7 @@
 /*
  * Copyright (C) 2026 The vmmerge developers.
  *
- * Unit tests of agent/parse.c: replies and events built in memory with
+ * Unit tests of agent/lib/parse.c: replies and events built in memory with
  * libnl, parsed into the agent's structs.  No socket, no kernel.
  */
 #include <errno.h>

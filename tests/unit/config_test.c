@@ -2,7 +2,7 @@
 /*
  * Copyright (C) 2026 The vmmerge developers.
  *
- * Unit tests of agent/config.c and agent/rules.c: a good config, malformed
+ * Unit tests of agent/daemon/config.c and agent/daemon/rules.c: a good config, malformed
  * ones (each must name the right line), and rule matching.
  */
 #include <errno.h>
@@ -172,6 +172,39 @@ static void test_warnings(void)
 	config_free(&c);
 }
 
+/*
+ * The same results whatever options libinih was built with: Debian's
+ * defaults and upstream's (inline comments on, no stop at the first
+ * error), which this test runs under since config.c sets none.
+ */
+static void test_inih_portable(void)
+{
+	struct config c;
+	char err[256];
+
+	/* " ;" inside a value is no comment: the value is the whole rest. */
+	CHECK(config_parse_string("[rule r]\ncmdline = a ;b\nstack = s\n",
+				  "p.conf", &c, err, sizeof(err)) == 0);
+	CHECK(c.nr_rules == 1 && c.rules[0].has[CFG_MATCH_CMDLINE]);
+	if (c.nr_rules == 1) {
+		regex_t *re = &c.rules[0].re[CFG_MATCH_CMDLINE];
+
+		CHECK(regexec(re, "x a ;b y", 0, NULL, 0) == 0);
+		CHECK(regexec(re, "x a y", 0, NULL, 0) != 0);
+	}
+	config_free(&c);
+	bad("[agent]\ndefault_stack = s ;x\n",
+	    "bad.conf:2: default_stack: invalid name 's ;x' (1 to 31 printable "
+	    "characters, no blanks)");
+	/* The first error, by line, whichever kind it is. */
+	bad("[agent]\nno equals here\nbogus = 1\n",
+	    "bad.conf:2: syntax error (expected [section] or key = value)");
+	bad("[agent]\nbogus = 1\nno equals here\n",
+	    "bad.conf:2: unknown key 'bogus' in [agent]");
+	bad("[agent]\nlisten = x\n[nope\n",
+	    "bad.conf:2: listen: expected HOST:PORT, got 'x'");
+}
+
 static void test_long_line(void)
 {
 	char text[600];
@@ -181,6 +214,10 @@ static void test_long_line(void)
 	memset(text, 'x', sizeof(text));
 	memcpy(text, "[rule r]\ncmdline = ", 19);
 	text[sizeof(text) - 1] = '\0';
+	CHECK(config_parse_string(text, "long", &c, err, sizeof(err)) < 0);
+	CHECK(!strncmp(err, "long:2: line longer than", 24));
+	/* Also when more lines follow, with errors of their own. */
+	memcpy(text + sizeof(text) - 20, "\nbogus\n[x\nexe = y\n", 19);
 	CHECK(config_parse_string(text, "long", &c, err, sizeof(err)) < 0);
 	CHECK(!strncmp(err, "long:2: line longer than", 24));
 }
@@ -275,6 +312,7 @@ static const struct unit_test tests[] = {
 	{ "defaults and IPv6 listen", test_defaults },
 	{ "malformed configs name file:line", test_malformed },
 	{ "overlong line", test_long_line },
+	{ "same on any libinih build", test_inih_portable },
 	{ "warnings: undeclared domains", test_warnings },
 	{ "missing file", test_load_missing },
 	{ "VMM executable names", test_is_vmm },

@@ -2,7 +2,7 @@
 /*
  * Copyright (C) 2026 The vmmerge developers.
  *
- * Unit tests of agent/ksmtune.c: the tuner's inputs summed from the
+ * Unit tests of agent/daemon/ksmtune.c: the tuner's inputs summed from the
  * module's VMs (arrivals detected once), each decision level within the
  * configured bounds, no change reported when nothing changes, and the
  * sysfs read/write round trip on a scratch directory.

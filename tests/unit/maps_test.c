@@ -2,7 +2,7 @@
 /*
  * Copyright (C) 2026 The vmmerge developers.
  *
- * Unit tests of agent/maps.c: picking guest RAM out of /proc/PID/maps text.
+ * Unit tests of agent/lib/maps.c: picking guest RAM out of /proc/PID/maps text.
  */
 #include <errno.h>
 #include <stdlib.h>

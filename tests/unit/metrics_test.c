@@ -2,7 +2,7 @@
 /*
  * Copyright (C) 2026 The vmmerge developers.
  *
- * Unit tests of agent/metrics.c: the exposition text for a hand-made
+ * Unit tests of agent/daemon/metrics.c: the exposition text for a hand-made
  * snapshot, label escaping, and the shape promtool expects (every sample
  * preceded by its family's HELP and TYPE, no family repeated).
  */

@@ -2,9 +2,9 @@
 /*
  * Copyright (C) 2026 The vmmerge developers.
  *
- * Unit tests of the BPF source's bookkeeping: agent/slots.c (memslots per
- * VMM) and maps_cover() in agent/maps.c (memslot ranges widened to whole
- * private anonymous mappings).
+ * Unit tests of the BPF source's bookkeeping: agent/daemon/slots.c
+ * (memslots per VMM) and maps_cover() in agent/lib/maps.c (memslot ranges
+ * widened to whole private anonymous mappings).
  */
 #include <errno.h>
 #include <string.h>

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # In-VM test of the agent's BPF discovery source: the KVM memslot probe
-# (agent/memslot.bpf.c, fexit on __kvm_set_memory_region) on the test VM's
+# (agent/daemon/memslot.bpf.c, fexit on __kvm_set_memory_region) on the test VM's
 # 6.1 kernel, with real nested microVMs started after the agent.
 #
 #   qemu-system-x86_64 ──KVM_SET_USER_MEMORY_REGION──► kvm.ko

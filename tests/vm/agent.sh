@@ -17,8 +17,9 @@
 #    /proc/vmmerge/groups
 # 4. SIGKILL and restart the agent: same VMs, none lost or duplicated
 # 5. rmmod + insmod: the agent re-feeds the module (same VMs and groups)
-# 6. vmmergectl: status/vms/groups/domains/hints --json, remove/add, bad
-#    input; estimates (YIELD) and placement hints in the CLI and metrics
+# 6. vmmergectl: status/vms/stacks/groups/domains/hints --json (VM ids as
+#    strings), remove/add, bad input; estimates (YIELD) and placement
+#    hints in the CLI and metrics
 # 7. KSM tuning: slow while idle, fast when VMs arrive, slower once merged
 . "$(dirname "$0")/lib.sh"
 
@@ -227,7 +228,7 @@ grep -q '^tenant-secret  *yes' /proc/vmmerge/domains && pass module-reload-domai
 	fail module-reload-domains "$(tr '\n' ';' </proc/vmmerge/domains)"
 
 # ---- 6. vmmergectl against the module
-for c in status vms groups domains; do
+for c in status vms stacks groups domains; do
 	if "$CTL" "$c" --json | python3 -m json.tool >/dev/null; then pass "ctl-$c-json"; else
 		fail "ctl-$c-json" "vmmergectl $c --json is not JSON"
 	fi
@@ -235,6 +236,14 @@ for c in status vms groups domains; do
 done
 n=$("$CTL" vms --json | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')
 [ "$n" = 3 ] && pass ctl-vms-count || fail ctl-vms-count "$n VMs"
+# VM ids are JSON strings (jq rounds numbers past 2^53), the module's ids.
+json_ids=$("$CTL" vms --json | python3 -c '
+import json, sys
+print(" ".join(sorted(v["id"] if isinstance(v["id"], str) and v["id"].isdigit()
+                      else "not-a-string:%r" % v["id"] for v in json.load(sys.stdin))))')
+proc_ids=$(awk 'NR > 1 { print $1 }' /proc/vmmerge/vms | LC_ALL=C sort | tr '\n' ' ')
+[ -n "$json_ids" ] && [ "$json_ids " = "$proc_ids" ] && pass ctl-vms-json-id-string ||
+	fail ctl-vms-json-id-string "json [$json_ids] /proc/vmmerge/vms [$proc_ids]"
 name=$("$CTL" vms --json | python3 -c '
 import json, sys
 print([v["name"] for v in json.load(sys.stdin) if v["pid"] == int(sys.argv[1])][0])' "${MV_PID[2]}")

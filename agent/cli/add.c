@@ -7,10 +7,10 @@
  *
  * Registers a VM.  Without --region, guest RAM is found in /proc/P/maps:
  * the largest anonymous private read-write mapping, or the one of exactly
- * --mem MiB.  The group S, and the domain D (default "default"), are
+ * --mem MiB.  The stack S, and the domain D (default "default"), are
  * created when missing; a domain created here is shared, and says so.  A
- * group that exists keeps its domain: --domain naming another one is an
- * error, without --domain the VM joins the group where it is.
+ * stack that exists keeps its domain: --domain naming another one is an
+ * error, without --domain the VM joins the stack where it is.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -141,7 +141,7 @@ static int complete_vm(struct add_opts *o)
 	return 0;
 }
 
-/* The domain of group @name in the module, "" if there is no such group. */
+/* The domain of stack @name in the module, "" if there is no such stack. */
 static int group_domain(struct vnl *v, const char *name, char *domain)
 {
 	struct vmm_group *groups;
@@ -159,8 +159,8 @@ static int group_domain(struct vnl *v, const char *name, char *domain)
 }
 
 /*
- * Create the domain and the group unless they exist.  1 when told already
- * (the group is in another domain), else 0 or -errno.
+ * Create the domain and the stack unless they exist.  1 when told already
+ * (the stack is in another domain), else 0 or -errno.
  */
 static int ensure_group(struct vnl *v, struct add_opts *o)
 {
@@ -171,7 +171,7 @@ static int ensure_group(struct vnl *v, struct add_opts *o)
 		return err;
 	if (have[0] && o->have_domain && strcmp(have, o->domain)) {
 		fprintf(stderr, "%s: Unable to add VM: stack %s is in domain %s, "
-			"not %s (vmmergectl group set %s domain %s, or leave "
+			"not %s (vmmergectl stack set %s domain %s, or leave "
 			"out --domain)\n", prog, o->vm.group, have, o->domain,
 			o->vm.group, o->domain);
 		return 1;
@@ -218,7 +218,7 @@ int cmd_add(int argc, char **argv)
 	err = ensure_group(v, &o);
 	if (err) {
 		if (err < 0)
-			ctl_fail(v, "create the domain and group", err);
+			ctl_fail(v, "create the domain and stack", err);
 		vnl_close(v);
 		return 1;
 	}

@@ -227,7 +227,7 @@ static void vm_states(FILE *f, const struct metrics_snapshot *s)
 	}
 }
 
-static void group_figures(FILE *f, const struct metrics_snapshot *s)
+static void stack_figures(FILE *f, const struct metrics_snapshot *s)
 {
 	char name[64];
 	size_t i, j;
@@ -289,7 +289,7 @@ static void host_figures(FILE *f, const struct metrics_snapshot *s)
 	gauge(f, "vmmerge_vms", "gauge", "VMs registered", h->nr_vms);
 	gauge(f, "vmmerge_vms_enrolled", "gauge",
 	      "VMs whose guest RAM is enrolled into KSM", h->nr_enrolled);
-	gauge(f, "vmmerge_stacks", "gauge", "Groups (runtime stacks)",
+	gauge(f, "vmmerge_stacks", "gauge", "Runtime stacks",
 	      h->nr_groups);
 	gauge(f, "vmmerge_domains", "gauge", "Trust domains", h->nr_domains);
 	for (i = 0; i < NR_FIGURES; i++) {
@@ -363,7 +363,7 @@ void metrics_format(FILE *f, const struct metrics_snapshot *s)
 		return;
 	host_figures(f, s);
 	domain_figures(f, s);
-	group_figures(f, s);
+	stack_figures(f, s);
 	vm_figures(f, s);
 	vm_states(f, s);
 	vm_estimates(f, s);

@@ -107,7 +107,7 @@ static int ensure_group(struct agent *a, const char *stack,
 		log_warn("Unable to add VM %s (pid %d): the rules put it in "
 			 "stack %s of domain %s, but the module has stack %s in "
 			 "domain %s; not registering it (move or remove the "
-			 "group, then reload)", vm, (int)pid, stack, domain,
+			 "stack, then reload)", vm, (int)pid, stack, domain,
 			 stack, groups[i].domain);
 		err = -EXDEV;
 		break;

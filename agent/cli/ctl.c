@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "version.h"
 
 const char *prog = "vmmergectl";
 
@@ -18,26 +19,31 @@ static const struct {
 } commands[] = {
 	{ "status", cmd_status, "Show the module's host-wide figures" },
 	{ "vms", cmd_vms, "List registered VMs" },
-	{ "groups", cmd_groups, "List groups (runtime stacks)" },
+	{ "stacks", cmd_stacks, "List runtime stacks" },
 	{ "domains", cmd_domains, "List trust domains" },
 	{ "add", cmd_add, "Register a VM by the pid of its VMM" },
 	{ "remove", cmd_remove, "Unregister a VM by id or name" },
 	{ "domain", cmd_domain, "Create, change or delete a trust domain" },
-	{ "group", cmd_group, "Create, move or delete a group" },
+	{ "stack", cmd_stack, "Create, move or delete a runtime stack" },
 	{ "hints", cmd_hints, "Where a new VM of a stack would share most" },
 	{ "top", cmd_top, "Refreshing view of the VMs and what they save" },
+	/* The older names of "stacks" and "stack", not listed. */
+	{ "groups", cmd_stacks, NULL },
+	{ "group", cmd_stack, NULL },
 };
 
 static void show_usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "Usage: %s <cmd> [<args>]\n\nAvailable subcommands:\n",
-		prog);
+	fprintf(f, "Usage: %s <cmd> [<args>] | --version | --help\n\n"
+		"Available subcommands:\n", prog);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name,
-			commands[i].summary);
-	fprintf(f, "Read commands take --json.  "
+		if (commands[i].summary)
+			fprintf(f, "  %-8s %s\n", commands[i].name,
+				commands[i].summary);
+	fprintf(f, "Read commands take --json.  \"groups\" and \"group\" are "
+		"older names of \"stacks\" and \"stack\".\n"
 		"See vmmergectl(8) for details.\n");
 }
 
@@ -48,6 +54,10 @@ int main(int argc, char **argv)
 	if (argc > 1 && (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
 			 !strcmp(argv[1], "-h"))) {
 		show_usage(stdout);
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("%s %s\n", prog, vmmerge_version);
 		return 0;
 	}
 	if (argc == 1)

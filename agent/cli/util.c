@@ -2,7 +2,7 @@
 /*
  * Copyright (C) 2026 The vmmerge developers.
  *
- * Helpers shared by the vmmergectl subcommands: error lines, sizes, JSON.
+ * Helpers shared by the vmmergectl subcommands: error lines, sizes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -34,6 +34,21 @@ struct vnl *ctl_open(const char *verb)
 	return v;
 }
 
+int ctl_run(const char *verb, int (*fn)(struct vnl *v, void *arg),
+	    void *arg)
+{
+	struct vnl *v = ctl_open(verb);
+	int err;
+
+	if (!v)
+		return 1;
+	err = fn(v, arg);
+	if (err)
+		ctl_fail(v, verb, err);
+	vnl_close(v);
+	return err ? 1 : 0;
+}
+
 int ctl_usage(const char *usage)
 {
 	fprintf(stderr, "Usage: %s %s\n", prog, usage);
@@ -61,49 +76,6 @@ const char *ctl_size(char *buf, size_t len, uint64_t pages)
 	}
 	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", v, unit[i]);
 	return buf;
-}
-
-void ctl_json_print(struct json_object *obj)
-{
-	puts(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(obj);
-}
-
-struct json_object *ctl_json_stats(const struct vmm_stats *s)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "resident_pages",
-			       json_object_new_int64(s->resident));
-	json_object_object_add(o, "merged_pages",
-			       json_object_new_int64(s->merged));
-	json_object_object_add(o, "saved_pages",
-			       json_object_new_int64(s->saved));
-	json_object_object_add(o, "zero_pages", json_object_new_int64(s->zero));
-	json_object_object_add(o, "refreshed_ms",
-			       json_object_new_int64(s->refreshed_ms));
-	return o;
-}
-
-struct json_object *ctl_json_estimate(const struct vmm_estimate *e)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "samples", json_object_new_int64(e->samples));
-	json_object_object_add(o, "present_pages",
-			       json_object_new_int64(e->present));
-	json_object_object_add(o, "zero_pages", json_object_new_int64(e->zero));
-	json_object_object_add(o, "dup_vm_pages",
-			       json_object_new_int64(e->dup_vm));
-	json_object_object_add(o, "dup_group_pages",
-			       json_object_new_int64(e->dup_group));
-	json_object_object_add(o, "dup_domain_pages",
-			       json_object_new_int64(e->dup_domain));
-	json_object_object_add(o, "yield_permille",
-			       json_object_new_int(e->yield_permille));
-	json_object_object_add(o, "pages", json_object_new_int64(e->pages));
-	return o;
 }
 
 const char *ctl_yield(char *buf, size_t len, const struct vmm_estimate *e)

@@ -8,7 +8,7 @@
  * signalfd, a timerfd, the proc connector and the module's events; the
  * metrics server runs in libmicrohttpd's thread.
  *
- *   vmmerged [-c CONFIG] [--check-config]
+ *   vmmerged [-c CONFIG] [--check-config] | --version
  */
 #include <errno.h>
 #include <getopt.h>
@@ -26,6 +26,7 @@
 #include "log.h"
 #include "memslot.h"
 #include "procconn.h"
+#include "version.h"
 
 enum { FD_SIGNAL, FD_TIMER, FD_PROC, FD_EVENTS, FD_WATCH, FD_MEMSLOT, NR_FDS };
 
@@ -304,6 +305,7 @@ static int usage(const char *prog, int status)
 		"  -c, --config FILE  configuration (default " CFG_DEFAULT_PATH
 		")\n"
 		"  --check-config     parse the configuration, report, exit\n"
+		"  --version          print the version, exit\n"
 		"See vmmerged(8) and vmmerged.conf(5).\n", prog);
 	return status;
 }
@@ -314,6 +316,7 @@ static int parse_args(int argc, char **argv, struct agent *a, bool *check)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
@@ -326,6 +329,8 @@ static int parse_args(int argc, char **argv, struct agent *a, bool *check)
 			*check = true;
 		else if (c == 'h')
 			exit(usage(argv[0], 0));
+		else if (c == 'V')
+			exit(printf("vmmerged %s\n", vmmerge_version) < 0);
 		else
 			return -EINVAL;
 	}

@@ -5,10 +5,11 @@
  * Plain-text tables whose columns line up.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl.h"
+#include "table.h"
 
 struct table {
 	int ncols;

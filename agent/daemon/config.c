@@ -3,8 +3,15 @@
  * Copyright (C) 2026 The vmmerge developers.
  *
  * Parsing vmmerged.conf with inih.  inih reads through our line reader, so
- * the handler always knows the line it is looking at; the first error wins
- * and parsing stops there.
+ * the handler always knows the line it is looking at; the first error wins.
+ *
+ * Only ini_parse_stream() is used: upstream inih has no run-time options
+ * (Debian's adds ini_allow_inline_comments, ini_stop_on_first_error, ...),
+ * and how a given libinih was compiled is not known here.  So nothing
+ * depends on it: a value is taken from the line as read, to its end, even
+ * where a build with inline comments (upstream's default) cut it at " ;";
+ * and of a syntax error inih reports and an error of ours, the earlier
+ * line wins, whether or not inih stopped at the first.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -16,14 +23,26 @@
 
 #include "config.h"
 
+/*
+ * The longest value taken whole from the line; inih's own line buffer is
+ * INI_MAX_LINE (200 by default), so this is room to spare.
+ */
+#define INI_LINE_MAX 4096
+
 struct parser {
 	struct config *c;
 	const char *name;
 	const char *pos;	/* rest of the text */
 	int line;
+	const char *raw;	/* the line last read, in the text */
+	size_t raw_len;		/* without its newline */
+	char *buf;		/* where the reader copied it for inih */
+	size_t buf_len;
+	char value[INI_LINE_MAX];
 	char *err;
 	size_t errlen;
 	int failed;
+	int failed_line;
 };
 
 static const char *const match_keys[CFG_MATCH_NR] = {
@@ -41,6 +60,7 @@ static int fail(struct parser *p, int line, const char *fmt, ...)
 	if (p->failed)
 		return 0;
 	p->failed = 1;
+	p->failed_line = line;
 	n = snprintf(p->err, p->errlen, "%s:%d: ", p->name, line);
 	va_start(ap, fmt);
 	if (n >= 0 && (size_t)n < p->errlen)
@@ -362,6 +382,29 @@ static int rule_key(struct parser *p, const char *name, const char *key,
 	return fail(p, p->line, "unknown key '%s' in [rule %s]", key, name);
 }
 
+/*
+ * @value as the line has it: from where inih found it in the reader's copy
+ * of the line to the end of the line, blanks stripped.  The same as inih's
+ * own when it was built without inline comments; whole where one with
+ * them took " ;..." for a comment.
+ */
+static const char *whole_value(struct parser *p, const char *value)
+{
+	size_t off, n;
+
+	if (!p->buf || value < p->buf || value >= p->buf + p->buf_len)
+		return value;
+	off = value - p->buf;
+	if (off > p->raw_len || p->raw_len - off >= sizeof(p->value))
+		return value;
+	n = p->raw_len - off;
+	while (n && isspace((unsigned char)p->raw[off + n - 1]))
+		n--;
+	memcpy(p->value, p->raw + off, n);
+	p->value[n] = '\0';
+	return p->value;
+}
+
 static int handler(void *user, const char *section, const char *key,
 		   const char *value)
 {
@@ -369,6 +412,7 @@ static int handler(void *user, const char *section, const char *key,
 
 	if (p->failed)
 		return 0;
+	value = whole_value(p, value);
 	if (!strcmp(section, "agent"))
 		return agent_key(p, key, value);
 	if (!strcmp(section, "ksm"))
@@ -382,23 +426,36 @@ static int handler(void *user, const char *section, const char *key,
 	return fail(p, p->line, "unknown section [%s]", section);
 }
 
-/* inih's line reader: hands out one line at a time and counts them. */
+/*
+ * inih's line reader: hands out one line at a time and counts them.  A
+ * line too long for inih's buffer is an error; what fits of it is handed
+ * out with a newline, so that no inih version reads on into the next
+ * line to find the end of this one.
+ */
 static char *reader(char *buf, int size, void *stream)
 {
 	struct parser *p = stream;
 	const char *nl;
 	size_t n;
 
-	if (!*p->pos)
+	if (!*p->pos || size < 3)
 		return NULL;
 	nl = strchr(p->pos, '\n');
 	n = nl ? (size_t)(nl - p->pos) + 1 : strlen(p->pos);
 	p->line++;
+	p->raw = p->pos;
+	p->raw_len = nl ? n - 1 : n;
+	p->buf = buf;
+	p->buf_len = size;
 	if (n >= (size_t)size) {
 		fail(p, p->line, "line longer than %d characters", size - 2);
 		n = size - 1;
+		p->raw_len = n - 1;
+		memcpy(buf, p->pos, n - 1);
+		buf[n - 1] = '\n';
+	} else {
+		memcpy(buf, p->pos, n);
 	}
-	memcpy(buf, p->pos, n);
 	buf[n] = '\0';
 	p->pos = nl ? nl + 1 : p->pos + strlen(p->pos);
 	return buf;
@@ -481,11 +538,12 @@ int config_parse_string(const char *text, const char *name,
 
 	config_defaults(c);
 	err[0] = '\0';
-	ini_allow_inline_comments = false;
-	ini_stop_on_first_error = true;
 	ret = ini_parse_stream(reader, &p, handler, &p);
-	if (ret > 0 && !p.failed)
+	/* A line inih could not parse, before any error of ours. */
+	if (ret > 0 && (!p.failed || ret < p.failed_line)) {
+		p.failed = 0;
 		fail(&p, ret, "syntax error (expected [section] or key = value)");
+	}
 	if (ret < 0 && !p.failed)
 		fail(&p, p.line, "out of memory");
 	if (!p.failed)

@@ -11,7 +11,7 @@ void print_host(FILE *f, const struct vmm_host *h)
 	char a[32], b[32], c[32], d[32];
 
 	fprintf(f, "module: vmmerge %s\n", h->version);
-	fprintf(f, "  domains: %u  groups: %u  vms: %u  enrolled: %u\n",
+	fprintf(f, "  domains: %u  stacks: %u  vms: %u  enrolled: %u\n",
 		h->nr_domains, h->nr_groups, h->nr_vms, h->nr_enrolled);
 	fprintf(f, "  resident: %s  merged: %s  saved: %s  zero: %s\n",
 		ctl_size(a, sizeof(a), h->stats.resident),
@@ -38,6 +38,8 @@ static struct json_object *json_host(const struct vmm_host *h)
 
 	json_object_object_add(o, "version", json_object_new_string(h->version));
 	json_object_object_add(o, "domains", json_object_new_int(h->nr_domains));
+	json_object_object_add(o, "stacks", json_object_new_int(h->nr_groups));
+	/* The older name of "stacks", kept for scripts that read it. */
 	json_object_object_add(o, "groups", json_object_new_int(h->nr_groups));
 	json_object_object_add(o, "vms", json_object_new_int(h->nr_vms));
 	json_object_object_add(o, "enrolled",
@@ -58,28 +60,25 @@ static struct json_object *json_host(const struct vmm_host *h)
 	return o;
 }
 
-int cmd_status(int argc, char **argv)
+static int show(struct vnl *v, void *arg)
 {
-	int json = ctl_json_flag(argc, argv);
 	struct vmm_host h;
-	struct vnl *v;
-	int err;
+	int err = vnl_get_host(v, &h);
 
-	if (json < 0)
-		return ctl_usage("status [--json]");
-	v = ctl_open("read host status");
-	if (!v)
-		return 1;
-	err = vnl_get_host(v, &h);
-	if (err) {
-		ctl_fail(v, "read host status", err);
-		vnl_close(v);
-		return 1;
-	}
-	vnl_close(v);
-	if (json)
+	if (err)
+		return err;
+	if (*(int *)arg)
 		ctl_json_print(json_host(&h));
 	else
 		print_host(stdout, &h);
 	return 0;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	int json = ctl_json_flag(argc, argv);
+
+	if (json < 0)
+		return ctl_usage("status [--json]");
+	return ctl_run("read host status", show, &json);
 }

@@ -107,7 +107,7 @@ static int parse_args(int argc, char **argv, struct hints_opts *o)
 	return optind == argc ? 0 : -EINVAL;
 }
 
-/* The stacks to ask about: the one given, or every group. */
+/* The stacks to ask about: the one given, or every one. */
 static int stacks(struct vnl *v, const struct hints_opts *o,
 		  struct vmm_group **g, size_t *nr)
 {
@@ -143,7 +143,7 @@ int cmd_hints(int argc, char **argv)
 		return 1;
 	err = stacks(v, &o, &g, &nr);
 	if (err) {
-		ctl_fail(v, "list groups", err);
+		ctl_fail(v, "list stacks", err);
 		vnl_close(v);
 		return 1;
 	}
@@ -153,7 +153,7 @@ int cmd_hints(int argc, char **argv)
 		t = table_new(8, hdr);
 	for (i = 0; i < nr; i++) {
 		err = vnl_get_hint(v, g[i].name, o.domain, NULL, &h);
-		/* Without --stack, a group not sampled yet is no error. */
+		/* Without --stack, a stack not sampled yet is no error. */
 		if (err == -EAGAIN && !o.stack)
 			continue;
 		if (err) {
