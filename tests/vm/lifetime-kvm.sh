@@ -88,4 +88,7 @@ log "$REGISTERED microVMs registered and killed ($BOOTED had booted) in $((SECON
 [ "$REGISTERED" -ge "$LIFE_KVM" ] && pass "kvm-register-kill-$LIFE_KVM" ||
 	fail "kvm-register-kill-$LIFE_KVM" "only $REGISTERED VMs went through"
 check kvm-final-no-vms no_vms
+# Every VM's object freed (the domain and group are still there).
+check kvm-slab-vms-freed slab_expect vmmerge_vm 0
 check kvm-final-unload module_unload
+check kvm-slab-caches-gone eval '[ ! -e /sys/kernel/slab/vmmerge_vm ]'
