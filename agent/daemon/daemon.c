@@ -117,8 +117,10 @@ static void ksm_put_back(struct agent *a, const char *why)
 			"%s", a->ksm_found.pages_to_scan, a->ksm_found.sleep_ms,
 			strerror(-err));
 	else
-		log_info("ksm: put back pages_to_scan=%u sleep_millisecs=%u (%s)",
-			 a->ksm_found.pages_to_scan, a->ksm_found.sleep_ms, why);
+		log_info("ksm: put back pages_to_scan=%u sleep_millisecs=%u%s%s (%s)",
+			 a->ksm_found.pages_to_scan, a->ksm_found.sleep_ms,
+			 a->ksm_found.advisor[0] ? " advisor_mode=" : "",
+			 a->ksm_found.advisor, why);
 	a->ksm_found_set = false;
 	pthread_mutex_lock(&a->lock);
 	a->ksm.active = 0;
@@ -223,8 +225,13 @@ static void tune_ksm(struct agent *a)
 	if (!a->ksm_found_set) {
 		a->ksm_found = cur;
 		a->ksm_found_set = true;
-		log_info("ksm: found pages_to_scan=%u sleep_millisecs=%u, put back "
-			 "on stop", cur.pages_to_scan, cur.sleep_ms);
+		log_info("ksm: found pages_to_scan=%u sleep_millisecs=%u%s%s, put "
+			 "back on stop", cur.pages_to_scan, cur.sleep_ms,
+			 cur.advisor[0] ? " advisor_mode=" : "", cur.advisor);
+		if (cur.advisor[0] && strcmp(cur.advisor, "none"))
+			log_info("ksm: the kernel's advisor (advisor_mode=%s) is "
+				 "switched off while vmmerged tunes ksmd",
+				 cur.advisor);
 	}
 	err = ksm_write(KSM_SYSFS, &next);
 	if (err) {

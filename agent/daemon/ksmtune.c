@@ -5,6 +5,7 @@
  * The KSM tuner's decision (pure) and its sysfs writes.  See ksmtune.h.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,12 @@ static void ksm_thresholds(enum ksm_level level, unsigned int *fast,
 		*fast += KSM_HYST_PERMILLE;
 }
 
+static struct ksm_rate rate(unsigned int pages_to_scan, unsigned int sleep_ms)
+{
+	return (struct ksm_rate){ .pages_to_scan = pages_to_scan,
+				  .sleep_ms = sleep_ms };
+}
+
 int ksm_decide(const struct cfg_ksm *b, const struct ksm_input *in,
 	       const struct ksm_rate *cur, struct ksm_rate *out,
 	       char *reason, size_t len)
@@ -112,33 +119,36 @@ int ksm_decide(const struct cfg_ksm *b, const struct ksm_input *in,
 	ksm_thresholds(ksm_level_of(b, cur), &fast, &slow);
 
 	if (!in->nr_enrolled && !in->nr_sampling) {
-		*out = (struct ksm_rate){ b->pages_min, b->sleep_ms_max };
+		*out = rate(b->pages_min, b->sleep_ms_max);
 		snprintf(reason, len, "slow: no VM enrolled");
 	} else if (in->new_enrolled) {
-		*out = (struct ksm_rate){ b->pages_max, b->sleep_ms_min };
+		*out = rate(b->pages_max, b->sleep_ms_min);
 		snprintf(reason, len, "fast: %u VM%s newly enrolled, ~%llu MiB "
 			 "to merge", in->new_enrolled,
 			 in->new_enrolled == 1 ? "" : "s", mib);
 	} else if (in->nr_sampling) {
-		*out = (struct ksm_rate){ b->pages_max, b->sleep_ms_min };
+		*out = rate(b->pages_max, b->sleep_ms_min);
 		snprintf(reason, len, "fast: %u VM%s arriving (sampling)",
 			 in->nr_sampling, in->nr_sampling == 1 ? "" : "s");
 	} else if (left >= fast) {
-		*out = (struct ksm_rate){ b->pages_max, b->sleep_ms_min };
+		*out = rate(b->pages_max, b->sleep_ms_min);
 		snprintf(reason, len, "fast: ~%llu MiB (%u.%u%% of enrolled "
 			 "RAM) left to merge", mib, left / 10, left % 10);
 	} else if (left >= slow) {
-		*out = (struct ksm_rate){ (b->pages_min + b->pages_max) / 2,
-					  (b->sleep_ms_min + b->sleep_ms_max) / 2 };
+		*out = rate((b->pages_min + b->pages_max) / 2,
+			    (b->sleep_ms_min + b->sleep_ms_max) / 2);
 		snprintf(reason, len, "steady: ~%llu MiB (%u.%u%% of enrolled "
 			 "RAM) left to merge", mib, left / 10, left % 10);
 	} else {
-		*out = (struct ksm_rate){ b->pages_min, b->sleep_ms_max };
+		*out = rate(b->pages_min, b->sleep_ms_max);
 		snprintf(reason, len, "slow: little left to gain, ~%llu MiB "
 			 "(%u.%u%% of enrolled RAM)", mib, left / 10, left % 10);
 	}
+	/* Where the kernel has an advisor, it is off while we set the rate. */
+	if (cur->advisor[0])
+		strcpy(out->advisor, "none");
 	return out->pages_to_scan != cur->pages_to_scan ||
-		out->sleep_ms != cur->sleep_ms;
+		out->sleep_ms != cur->sleep_ms || strcmp(out->advisor, cur->advisor);
 }
 
 static int read_uint(const char *dir, const char *name, unsigned int *v)
@@ -173,16 +183,67 @@ static int write_uint(const char *dir, const char *name, unsigned int v)
 	return err;
 }
 
+/* advisor_mode reads "[none] scan-time": the selected mode in brackets. */
+static int read_advisor(const char *dir, char *mode, size_t len)
+{
+	char path[256], line[128], *open, *close;
+	FILE *f;
+
+	mode[0] = '\0';
+	snprintf(path, sizeof(path), "%s/advisor_mode", dir);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	open = strchr(line, '[');
+	close = open ? strchr(open, ']') : NULL;
+	if (!close || (size_t)(close - open - 1) >= len)
+		return -EINVAL;
+	memcpy(mode, open + 1, close - open - 1);
+	mode[close - open - 1] = '\0';
+	return 0;
+}
+
+static int write_advisor(const char *dir, const char *mode)
+{
+	char path[256];
+	FILE *f;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "%s/advisor_mode", dir);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	if (fprintf(f, "%s\n", mode) < 0)
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	return err;
+}
+
 int ksm_read(const char *dir, struct ksm_rate *r)
 {
 	int err = read_uint(dir, "pages_to_scan", &r->pages_to_scan);
 
-	return err ? err : read_uint(dir, "sleep_millisecs", &r->sleep_ms);
+	if (!err)
+		err = read_uint(dir, "sleep_millisecs", &r->sleep_ms);
+	return err ? err : read_advisor(dir, r->advisor, sizeof(r->advisor));
 }
 
 int ksm_write(const char *dir, const struct ksm_rate *r)
 {
-	int err = write_uint(dir, "pages_to_scan", r->pages_to_scan);
+	bool advisor_on = r->advisor[0] && strcmp(r->advisor, "none");
+	int err = 0;
 
-	return err ? err : write_uint(dir, "sleep_millisecs", r->sleep_ms);
+	if (r->advisor[0] && !advisor_on)
+		err = write_advisor(dir, "none");
+	if (!err)
+		err = write_uint(dir, "pages_to_scan", r->pages_to_scan);
+	if (!err)
+		err = write_uint(dir, "sleep_millisecs", r->sleep_ms);
+	if (!err && advisor_on)
+		err = write_advisor(dir, r->advisor);
+	return err;
 }

@@ -16,8 +16,18 @@
  * The thresholds leave room for the estimates' sampling error (a few
  * percent of present pages).  Once at a level, the tuner leaves it only
  * when the figure is KSM_HYST_PERMILLE past the threshold, so estimates
- * wobbling around a threshold do not flip the rate back and forth.  ksm_decide() is pure; ksm_apply() writes
- * sysfs.
+ * wobbling around a threshold do not flip the rate back and forth.
+ * ksm_decide() is pure; ksm_read() and ksm_write() are the sysfs side.
+ *
+ * On 6.8+ the kernel's own advisor (advisor_mode=scan-time) sets
+ * pages_to_scan by itself and refuses writes to it (EINVAL).  The tuner
+ * replaces the advisor rather than drive it: the advisor sizes ksmd from
+ * the time a full scan takes, so it keeps scanning all mergeable memory at
+ * its target pace even when nothing is left to merge, while the module's
+ * estimates say how much is left.  So the tuner switches the advisor off
+ * (advisor_mode=none) when it first sets a rate, and ksm_write() of the
+ * settings found at start switches it back on.  Smart scan (6.7) needs
+ * nothing: it only skips pages that did not change, at whatever rate.
  */
 #ifndef VMMERGE_KSMTUNE_H
 #define VMMERGE_KSMTUNE_H
@@ -42,9 +52,13 @@ struct ksm_input {
 	uint64_t remaining;		/* estimated mergeable, not merged */
 };
 
+#define KSM_ADVISOR_LEN 16
+
 struct ksm_rate {
 	unsigned int pages_to_scan;
 	unsigned int sleep_ms;
+	/* advisor_mode (6.8+): "none", "scan-time"; "" where there is none */
+	char advisor[KSM_ADVISOR_LEN];
 };
 
 /* What the metrics show about the tuner. */
@@ -68,7 +82,12 @@ void ksm_input_from(const struct vmm_vm *vms, size_t nr, uint64_t **known,
 int ksm_decide(const struct cfg_ksm *b, const struct ksm_input *in,
 	       const struct ksm_rate *cur, struct ksm_rate *out,
 	       char *reason, size_t len);
-/* Read or write pages_to_scan and sleep_millisecs under @dir. */
+/*
+ * Read or write pages_to_scan, sleep_millisecs and, where the kernel has
+ * it and @r->advisor is set, advisor_mode under @dir.  ksm_write() turns
+ * the advisor off before it writes the rate and on after it, as the
+ * kernel only takes pages_to_scan with the advisor off.
+ */
 int ksm_read(const char *dir, struct ksm_rate *r);
 int ksm_write(const char *dir, const struct ksm_rate *r);
 

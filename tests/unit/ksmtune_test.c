@@ -7,6 +7,9 @@
  * configured bounds, no change reported when nothing changes, and the
  * sysfs read/write round trip on a scratch directory.
  */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -61,7 +64,7 @@ static void test_input(void)
 static int decide(const struct ksm_input *in, struct ksm_rate *out,
 		  char *why)
 {
-	struct ksm_rate cur = { 1234, 56 };
+	struct ksm_rate cur = { .pages_to_scan = 1234, .sleep_ms = 56 };
 
 	return ksm_decide(&bounds, in, &cur, out, why, 160);
 }
@@ -124,7 +127,7 @@ static void test_levels(void)
 static void test_hysteresis(void)
 {
 	struct ksm_input in = { .nr_enrolled = 2, .enrolled_pages = 100000 };
-	struct ksm_rate cur = { 4000, 10 }, out;	/* fast */
+	struct ksm_rate cur = { .pages_to_scan = 4000, .sleep_ms = 10 }, out;	/* fast */
 	char why[160];
 	unsigned int changes = 0, i;
 	/* remaining per decision, in 0.1% steps: wobbling around 8% and 3% */
@@ -156,7 +159,7 @@ static void test_hysteresis(void)
 static void test_no_change(void)
 {
 	struct ksm_input in = { .nr_enrolled = 1, .enrolled_pages = 1000 };
-	struct ksm_rate cur = { 100, 200 }, out;
+	struct ksm_rate cur = { .pages_to_scan = 100, .sleep_ms = 200 }, out;
 	char why[160];
 
 	CHECK(ksm_decide(&bounds, &in, &cur, &out, why, sizeof(why)) == 0);
@@ -169,7 +172,7 @@ static void test_no_change(void)
 static void test_sysfs(void)
 {
 	char dir[] = "/tmp/ksmtune_test.XXXXXX";
-	struct ksm_rate w = { 321, 45 }, r = { 0, 0 };
+	struct ksm_rate w = { .pages_to_scan = 321, .sleep_ms = 45 }, r = { 0 };
 	char path[64];
 
 	CHECK(mkdtemp(dir) != NULL);
@@ -185,6 +188,78 @@ static void test_sysfs(void)
 	CHECK(ksm_write("/nonexistent/dir", &w) < 0);
 }
 
+static void put(const char *dir, const char *name, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	fputs(text, f);
+	fclose(f);
+}
+
+static bool file_is(const char *dir, const char *name, const char *text)
+{
+	char path[128], buf[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return !strcmp(buf, text);
+}
+
+/* 6.8+: the advisor is read, switched off for our rate, put back. */
+static void test_advisor(void)
+{
+	char dir[] = "/tmp/ksmtune_adv.XXXXXX";
+	struct ksm_input in = { .nr_enrolled = 2, .enrolled_pages = 1000 };
+	struct ksm_rate found, out;
+	char why[160];
+
+	CHECK(mkdtemp(dir) != NULL);
+	put(dir, "pages_to_scan", "100\n");
+	put(dir, "sleep_millisecs", "20\n");
+	put(dir, "advisor_mode", "none [scan-time]\n");
+	CHECK(ksm_read(dir, &found) == 0);
+	CHECK(!strcmp(found.advisor, "scan-time"));
+	/* slow is pages_min/sleep_ms_max; a rate equal to it still changes */
+	found.pages_to_scan = bounds.pages_min;
+	found.sleep_ms = bounds.sleep_ms_max;
+	CHECK(ksm_decide(&bounds, &in, &found, &out, why, sizeof(why)) == 1);
+	CHECK(!strcmp(out.advisor, "none"));
+	CHECK(ksm_write(dir, &out) == 0);
+	CHECK(file_is(dir, "advisor_mode", "none\n"));
+	put(dir, "advisor_mode", "[none] scan-time\n");
+	CHECK(ksm_read(dir, &out) == 0 && !strcmp(out.advisor, "none"));
+	CHECK(ksm_decide(&bounds, &in, &out, &out, why, sizeof(why)) == 0);
+	found = (struct ksm_rate){ .pages_to_scan = 100, .sleep_ms = 20,
+				  .advisor = "scan-time" };
+	CHECK(ksm_write(dir, &found) == 0);
+	CHECK(file_is(dir, "advisor_mode", "scan-time\n"));
+	CHECK(file_is(dir, "pages_to_scan", "100\n"));
+	put(dir, "advisor_mode", "garbage\n");
+	CHECK(ksm_read(dir, &out) == -EINVAL);
+	/* no advisor_mode (6.1): nothing read, nothing written */
+	snprintf(why, sizeof(why), "%s/advisor_mode", dir);
+	unlink(why);
+	CHECK(ksm_read(dir, &out) == 0 && out.advisor[0] == '\0');
+	CHECK(ksm_decide(&bounds, &in, &out, &found, why, sizeof(why)) >= 0);
+	CHECK(found.advisor[0] == '\0');
+	CHECK(ksm_write(dir, &found) == 0);
+	CHECK(access(why, F_OK) != 0);
+	snprintf(why, sizeof(why), "rm -rf %s", dir);
+	CHECK(system(why) == 0);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -193,6 +268,7 @@ int main(void)
 		{ "no-change", test_no_change },
 		{ "hysteresis", test_hysteresis },
 		{ "sysfs-round-trip", test_sysfs },
+		{ "advisor-replaced", test_advisor },
 	};
 
 	return RUN_TESTS("ksmtune_test", tests);
