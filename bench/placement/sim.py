@@ -585,7 +585,7 @@ def run(model, events, policy, args, gamma, seed, checker=None):
     choose = POLICIES[policy]
     every = max(1, args.arrivals // 400)
     placed, rejected, n_arr = set(), 0, 0
-    sumL = sumR = 0.0
+    sumL = sumR = sumC = 0.0
     winL = winR = 0.0
     win = 0
     series = []
@@ -607,6 +607,7 @@ def run(model, events, policy, args, gamma, seed, checker=None):
                 h = fl.hosts[hi]
                 L = latency(fl, h, t)
                 R = resource(fl, h, t, fl.cost(h, dom, t))
+                sumC += fl.T[t].stack not in h.stacks
                 fl.place(vm, dom, t, hi)
                 placed.add(vm)
                 sumL += L
@@ -633,7 +634,7 @@ def run(model, events, policy, args, gamma, seed, checker=None):
         'hosts_max': max((s[1] for s in series), default=0),
         'mem_used_mib_mean_2nd_half': sum(s[3] for s in half) / max(len(half), 1),
         'vms_mean_2nd_half': sum(s[2] for s in half) / max(len(half), 1),
-        'L_mean': sumL / n, 'R_mean': sumR / n,
+        'L_mean': sumL / n, 'R_mean': sumR / n, 'cold_mean': sumC / n,
         'violations': len(fl.check()),
         'explored': bandit.explored if bandit else 0,
         'theta': [round(x, 4) for x in bandit.theta] if bandit else None,
@@ -745,14 +746,15 @@ def summary(doc):
     for sc in sorted({r['scenario'] for r in rs}, reverse=True):
         out.append(f'{sc}:')
         out.append('')
-        out.append('| policy | hosts (mean, 2nd half) | max | GiB used | rejected | L | R | '
+        out.append('| policy | hosts (mean, 2nd half) | max | GiB used | rejected | cold | L | R | '
                    + ' | '.join(f'reward g={g}' for g in gs) + ' | violations | s |')
-        out.append('|' + '---|' * (9 + len(gs)))
+        out.append('|' + '---|' * (10 + len(gs)))
         for r in rs:
             if r['scenario'] != sc:
                 continue
             out.append(f"| {r['label']} | {r['hosts_mean_2nd_half']:.1f} | {r['hosts_max']} | "
                        f"{r['mem_used_mib_mean_2nd_half'] / 1024:.0f} | {r['rejected']} | "
+                       f"{r.get('cold_mean', math.nan):.3f} | "
                        f"{r['L_mean']:.3f} | {r['R_mean']:.3f} | "
                        + ' | '.join(f"{r['reward'][g]:.3f}" for g in gs)
                        + f" | {r['violations']} | {r['seconds']} |")
