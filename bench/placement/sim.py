@@ -433,12 +433,15 @@ class Bandit:
     random arm that does not open a host.  Before the first refit (theta =
     0) it takes the first arm in hint-greedy's order: the warm start.
     freeze_at: stop learning after that many placements (a control).
+    known: no learning, no exploration, theta = the reward's own weights
+    (R = m + o, L = cold + load): the control that knows the reward.
     """
 
     D = 6
 
     def __init__(self, g1, g2, rng, eps0=0.05, eps_half=2000, decay=0.9995,
-                 refit=64, noise=0.3, ridge=1.0, topk=8, freeze_at=None):
+                 refit=64, noise=0.3, ridge=1.0, topk=8, freeze_at=None,
+                 known=False):
         self.g1, self.g2, self.rng = g1, g2, rng
         self.eps0, self.eps_half = eps0, eps_half
         self.decay, self.refit, self.noise = decay, refit, noise
@@ -450,6 +453,10 @@ class Bandit:
         self.theta = [0.0] * d
         self.n = 0
         self.explored = 0
+        self.known = known
+        if known:
+            self.theta = [0.0, -g2, -g2, -g1, -g1, 0.0]
+            self.eps0 = 0.0
 
     def features(self, fl, h, dom, t, add):
         full = fl.T[t].full
@@ -484,7 +491,7 @@ class Bandit:
         feats = [self.features(fl, hosts[hi], dom, t, c) for hi, c in arms]
         th = self.theta
         eps = self.eps0 / (1.0 + self.n / self.eps_half)
-        if self.rng.random() < eps:
+        if eps and self.rng.random() < eps:
             used = [i for i, (hi, _) in enumerate(arms) if hosts[hi].vms]
             if used:
                 k = self.rng.choice(used)
@@ -502,7 +509,8 @@ class Bandit:
         return arms[best][0], feats[best]
 
     def learn(self, x, L, R):
-        if self.freeze_at is not None and self.n >= self.freeze_at:
+        if self.known or (self.freeze_at is not None and
+                          self.n >= self.freeze_at):
             return
         L_obs = L + self.noise * self.rng.gauss(0.0, 1.0) * x[3]
         r = -(self.g1 * L_obs + self.g2 * R)
@@ -541,6 +549,7 @@ POLICIES = {
     'random': p_random, 'least-loaded': p_least_loaded,
     'first-fit': p_first_fit, 'stack-affinity': p_stack_affinity,
     'hint-greedy': p_hint_greedy, 'bandit': None, 'bandit-frozen': None,
+    'bandit-known': None,
 }
 
 
@@ -579,9 +588,11 @@ def run(model, events, policy, args, gamma, seed, checker=None):
     bandit = None
     if policy.startswith('bandit'):
         # bandit-frozen: the control that stops learning at half the stream
-        # (where the shift scenario's mix changes).
+        # (where the shift scenario's mix changes); bandit-known: the one
+        # that is told the reward's weights instead of learning them.
         bandit = Bandit(gamma[0], gamma[1], rng, freeze_at=(
-            args.arrivals // 2 if policy == 'bandit-frozen' else None))
+            args.arrivals // 2 if policy == 'bandit-frozen' else None),
+            known=policy == 'bandit-known')
     choose = POLICIES[policy]
     every = max(1, args.arrivals // 400)
     placed, rejected, n_arr = set(), 0, 0

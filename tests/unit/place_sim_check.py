@@ -18,7 +18,8 @@
 # another domain's host (no merging) only when no host of the VM's own
 # domain and no empty host could take the VM; the same seed gives the same
 # placements and weights, the model learns that added memory costs reward,
-# exploration stays rare, and the frozen control stops learning at half.
+# exploration stays rare, the frozen control stops learning at half, the
+# known-weights control never changes its weights.
 # Prints `ok NAME` / `FAIL NAME: why`; exits 1 if any failed.
 
 import os
@@ -229,6 +230,11 @@ def learner(model):
     bf.learn([1.0, 0.9, 0.9, 0.0, 0.9, 0.1], 5.0, 5.0)
     check('learner-frozen', bf.n == 10 and bf.theta == th and any(th),
           f'n {bf.n} theta {bf.theta}')
+    bk = sim.Bandit(0.2, 1.0, random.Random(5), known=True)
+    for i in range(40):
+        bk.learn(x, 1.0, 0.5)
+    check('learner-known-fixed', bk.theta == [0.0, -1.0, -1.0, -0.2, -0.2, 0.0]
+          and bk.eps0 == 0, bk.theta)
 
 
 def main():
