@@ -702,22 +702,35 @@ def write_gaps(out, results, scenarios, gammas, smooth=8):
     return files
 
 
+def style(r):
+    """gnuplot line style: learning policies dashed (colours repeat)."""
+    return 'lw 2 dt 2' if r['policy'].startswith('bandit') else 'lw 2'
+
+
 def write_plots(out, results, scenarios, gammas, gaps=()):
     with open(os.path.join(out, 'plot.gp'), 'w') as f:
+        n = max((r['arrivals'] for r in results), default=0)
         f.write('set terminal pngcairo noenhanced size 900,500\nset grid\n'
-                'set key outside right\nset xlabel "arrivals"\n')
+                'set key outside right\nset xlabel "arrivals"\n'
+                f'set xtics {max(n // 5, 1)}\n')
         for sc in scenarios:
+            # the shift scenario's mix changes at half the stream
+            f.write('unset arrow\n' if sc != 'shift' else
+                    f'set arrow 1 from {n // 2}, graph 0 to {n // 2}, graph 1 '
+                    'nohead dt 3 lc rgb "black"\n')
             rs = [r for r in results if r['scenario'] == sc]
             f.write(f"set output 'hosts-{sc}.png'\nset ylabel 'hosts in use'\n"
                     f"set title 'hosts in use, {sc} mix'\n")
             f.write('plot ' + ', '.join(
-                f"'{r['dat']}' using 1:2 with lines lw 2 title '{r['label']}'"
-                for r in rs if r['policy'] != 'bandit-frozen') + '\n')
+                f"'{r['dat']}' using 1:2 with lines {style(r)} title '{r['label']}'"
+                for r in rs if r['policy'] not in ('bandit-frozen', 'bandit-known'))
+                + '\n')
             f.write(f"set output 'mem-{sc}.png'\nset ylabel 'GiB used after merging'\n"
                     f"set title 'fleet memory in use, {sc} mix'\n")
             f.write('plot ' + ', '.join(
-                f"'{r['dat']}' using 1:($4/1024) with lines lw 2 title '{r['label']}'"
-                for r in rs) + '\n')
+                f"'{r['dat']}' using 1:($4/1024) with lines {style(r)} title '{r['label']}'"
+                for r in rs if r['policy'] not in ('bandit-frozen', 'bandit-known'))
+                + '\n')
             for g in gammas:
                 tag = f'{g[0]:g}_{g[1]:g}'
                 f.write(f"set output 'reward-{sc}-g{tag}.png'\nset ylabel "
@@ -726,11 +739,14 @@ def write_plots(out, results, scenarios, gammas, gaps=()):
                         f"{sc} mix'\n")
                 f.write('plot ' + ', '.join(
                     f"'{r['dat']}' using 1:(-({g[0]}*$5+{g[1]}*$6)) "
-                    f"with lines lw 2 title '{r['label']}'" for r in rs
+                    f"with lines {style(r)} title '{r['label']}'" for r in rs
                     if not r['policy'].startswith('bandit') or
                     tuple(r['g']) == tuple(g)) + '\n')
         for sc, g, name, pols in gaps:
             tag = f'{g[0]:g}_{g[1]:g}'
+            f.write('unset arrow\n' if sc != 'shift' else
+                    f'set arrow 1 from {n // 2}, graph 0 to {n // 2}, graph 1 '
+                    'nohead dt 3 lc rgb "black"\n')
             f.write(f"set output 'gap-{sc}-g{tag}.png'\nset ylabel "
                     f"'reward - hint-greedy reward (mean of 8 windows)'\n"
                     f"set title 'learning minus hint-greedy at g = {g[0]:g},"
