@@ -11,21 +11,25 @@
 #   sim.py [--fingerprints FILE] [--hosts 1000] [--arrivals 100000]
 #          [--population 20000] [--capacity-mib 4096] [--tenants 20]
 #          [--isolated 1] [--policies LIST] [--scenario stationary|shift]
-#          [--gamma G1,G2 ...] [--seed 1] [--out DIR] [--plot]
+#          [--gamma G1,G2 ...] [--host-mib 128] [--base-mib 0] [--seed 1]
+#          [--out DIR] [--plot]
 #   sim.py --replot DIR
 #
 # Policies: random, least-loaded, first-fit, stack-affinity (hosts already
 # running the stack, by label only: the most VMs of it that fits), hint-greedy (the
 # host where the VM adds the least memory after merging, as vmmerge's hints
-# predict it, trust policy included; ties to the lowest host), bandit (an
-# epsilon-greedy contextual bandit with a discounted ridge-regression
-# reward model over candidate hosts' features).  Every policy must place a
-# VM where it fits: its added memory after merging <= the host's free
-# memory; a VM no host takes is rejected (counted).
+# predict it, trust policy included; ties to the lowest host), bandit (a
+# contextual bandit: a discounted ridge-regression model of the reward over
+# the features of the feasible, trust-policy-aware hosts, epsilon-greedy
+# with decaying exploration; class Bandit), bandit-frozen (the same, learning
+# stopped at half the stream: the control for the shift).  Every policy must
+# place a VM where it fits: its added memory after merging <= the host's
+# free memory; a VM no host takes is rejected (counted).
 # Reward of a placement: -(g1 * L + g2 * R), L = cold + load (cold 1 if the
 # host runs no VM of the stack, load = VMs already there / host CPUs),
 # R = (memory the VM adds after merging + the host's base memory if the VM
-# opens an empty host) / the VM's unmerged size.
+# opens an empty host + HOST_MIB / (VMs on the host + 1), the host-count
+# term) / the VM's unmerged size.
 # Scenario "shift": from half of the stream on, the last stack's share of
 # arrivals triples (stack popularity changes).
 # Writes DIR/results.json, DIR/*.dat and, with --plot, DIR/plot.gp and PNGs
@@ -117,7 +121,7 @@ class Fleet:
     """Hosts, VMs and the accounting; policies only read it."""
 
     def __init__(self, model, hosts, cap_pages, isolated=(), cpus=32,
-                 base_pages=256 * MIB_PAGES):
+                 base_pages=0, host_pages=0):
         self.m = model
         self.T = model.templates
         self.hosts = [Host(i, cap_pages) for i in range(hosts)]
@@ -125,6 +129,7 @@ class Fleet:
         self.isolated = set(isolated)
         self.cpus = cpus
         self.base = base_pages
+        self.host_pages = host_pages         # R's host-count term (resource())
         self.free = MaxTree(hosts, float(cap_pages))
         self.freev = [float(cap_pages)] * hosts   # the same, as a list
         self.empty = list(range(hosts))      # heap; lazily cleaned
@@ -373,78 +378,150 @@ def latency(fl, h, t):
 
 
 def resource(fl, h, t, add):
-    return (add + (fl.base if not h.vms else 0.0)) / fl.T[t].full
+    """R of placing VM template t on h, before placing it: the memory it
+    adds after merging (@add), plus the host's base memory if it opens h,
+    plus its share of keeping h powered, host_pages / (VMs on h + 1), all
+    over the VM's unmerged size."""
+    n = len(h.vms)
+    return (add + (fl.base if not n else 0.0)
+            + fl.host_pages / (n + 1)) / fl.T[t].full
+
+
+def allowed(fl, dom, t):
+    """[(host, cost)] a trust-policy-aware scheduler considers for VM (dom, t):
+    the hosts @dom holds where it fits (it merges there) and the first empty
+    host; only when none of these fits, the first host it fits on at all
+    (it will not merge there: another domain holds it, or @dom is isolated),
+    and for an isolated domain that and the first empty host."""
+    out = []
+    if dom not in fl.isolated:
+        lb, fv, hosts = lower_bound(fl, dom, t), fl.freev, fl.hosts
+        for hi in sorted(fl.by_owner.get(dom, ())):
+            if fv[hi] < lb:
+                continue
+            h = hosts[hi]
+            c = fl.cost(h, dom, t)
+            if c <= h.cap - h.used + 1e-6:
+                out.append((hi, c))
+    e = fl.first_empty()
+    if e >= 0 and fits(fl, fl.hosts[e], dom, t):
+        out.append((e, fl.cost(fl.hosts[e], dom, t)))
+    if not out or dom in fl.isolated:
+        hi = scan_fit(fl, fl.free, dom, t)
+        if hi >= 0 and hi != e:
+            out.insert(0, (hi, fl.cost(fl.hosts[hi], dom, t)))
+    return out
 
 
 class Bandit:
-    """Epsilon-greedy contextual bandit, linear reward model, discounted.
+    """Contextual bandit with a linear reward model (discounted ridge
+    regression), epsilon-greedy with decaying exploration.
 
-    Arms: a few candidate hosts per arrival (the hint-greedy, first-fit,
-    least-loaded and first empty hosts, the least loaded warm host of the
-    domain); exploration (probability @eps) picks among those in use.  Features of a candidate: 1, expected sharing
-    (1 - added / unmerged size), free fraction after placing, load, warm,
-    opens an empty host.  The model is ridge regression on the observed
-    rewards with forgetting factor @decay (so that it follows a shift),
-    refit every @refit placements.  Observed latency carries noise (a cold
-    start's cost varies), which is what makes it a learning problem.
+    Arms: the hosts allowed() returns (feasible, trust-policy aware: the
+    VM's own domain's hosts and the first empty one; another domain's host
+    only as the last resort), at most @topk of them by expected sharing
+    plus the @topk with the most VMs and the @topk least loaded.  Features
+    of an arm: 1, m = memory added after merging / VM size (the hint),
+    o = host_pages / (VMs there + 1) / VM size (the host-count term: its
+    share of keeping that host powered, 1/(n+1) being how much a VM on a
+    host of n prolongs its busy time), cold (no VM of the stack there),
+    load (VMs there / CPUs), free fraction after placing.  The learner
+    observes r = -(g1 L + g2 R) with the cold start's latency noisy (sd
+    @noise), regresses r on the features with forgetting factor @decay
+    (so that it follows a changing mix) and picks the arm of the highest
+    predicted r; with probability eps0 / (1 + n / eps_half) it explores a
+    random arm that does not open a host.  Before the first refit (theta =
+    0) it takes the first arm in hint-greedy's order: the warm start.
+    freeze_at: stop learning after that many placements (a control).
+    known: no learning, no exploration, theta = the reward's own weights
+    (R = m + o, L = cold + load): the control that knows the reward.
     """
 
     D = 6
 
-    def __init__(self, g1, g2, rng, eps=0.03, decay=0.9995, refit=64,
-                 noise=0.3, ridge=1.0):
+    def __init__(self, g1, g2, rng, eps0=0.05, eps_half=2000, decay=0.9995,
+                 refit=64, noise=0.3, ridge=1.0, topk=8, freeze_at=None,
+                 known=False):
         self.g1, self.g2, self.rng = g1, g2, rng
-        self.eps, self.decay, self.refit, self.noise = eps, decay, refit, noise
+        self.eps0, self.eps_half = eps0, eps_half
+        self.decay, self.refit, self.noise = decay, refit, noise
+        self.topk, self.freeze_at = topk, freeze_at
         d = self.D
         self.A = [[ridge if i == j else 0.0 for j in range(d)] for i in range(d)]
         self.b = [0.0] * d
         self.ridge = ridge
         self.theta = [0.0] * d
         self.n = 0
+        self.explored = 0
+        self.known = known
+        if known:
+            self.theta = [0.0, -g2, -g2, -g1, -g1, 0.0]
+            self.eps0 = 0.0
 
-    def features(self, fl, h, dom, t):
-        tp = fl.T[t]
-        add = fl.cost(h, dom, t)
-        return [1.0, 1.0 - add / tp.full, (h.cap - h.used - add) / h.cap,
-                len(h.vms) / fl.cpus, 1.0 if tp.stack in h.stacks else 0.0,
-                0.0 if h.vms else 1.0], add
+    def features(self, fl, h, dom, t, add):
+        full = fl.T[t].full
+        n = len(h.vms)
+        return [1.0, (add + (fl.base if not n else 0.0)) / full,
+                fl.host_pages / (n + 1) / full,
+                0.0 if fl.T[t].stack in h.stacks else 1.0,
+                n / fl.cpus, (h.cap - h.used - add) / h.cap]
 
-    def candidates(self, fl, dom, t):
-        scan = (owner_scan(fl, dom, t, True) if dom not in fl.isolated
-                else (-1, math.inf, -1))
-        c = []
-        for hi in (hint_best(fl, dom, t, scan)[0], scan_fit(fl, fl.free, dom, t),
-                   p_least_loaded(fl, dom, t, self.rng), fl.first_empty(),
-                   scan[2]):
-            if hi >= 0 and hi not in c:
-                c.append(hi)
-        return [hi for hi in c if fits(fl, fl.hosts[hi], dom, t)]
+    def arms(self, fl, dom, t):
+        al = allowed(fl, dom, t)
+        k = self.topk
+        if len(al) <= 3 * k:
+            return al
+        hosts = fl.hosts
+        # hint order: least cost, lowest index; then the fullest, the emptiest
+        by_cost = sorted(al, key=lambda x: (x[1], x[0]))
+        by_n = sorted(al, key=lambda x: (-len(hosts[x[0]].vms), x[0]))
+        pick, seen = [], set()
+        for lst in (by_cost[:k], by_n[:k], by_n[-k:]):
+            for x in lst:
+                if x[0] not in seen:
+                    seen.add(x[0])
+                    pick.append(x)
+        return pick
 
     def choose(self, fl, dom, t):
-        cands = self.candidates(fl, dom, t)
-        if not cands:
+        arms = self.arms(fl, dom, t)
+        if not arms:
             return -1, None
-        feats = [self.features(fl, fl.hosts[hi], dom, t)[0] for hi in cands]
-        # Explore among the hosts already in use: an exploring VM opening
-        # an empty host would keep that host in use for its lifetime.
-        used = [i for i, x in enumerate(feats) if x[5] == 0.0]
-        if used and self.rng.random() < self.eps:
-            k = self.rng.choice(used)
+        hosts = fl.hosts
+        feats = [self.features(fl, hosts[hi], dom, t, c) for hi, c in arms]
+        th = self.theta
+        eps = self.eps0 / (1.0 + self.n / self.eps_half)
+        if eps and self.rng.random() < eps:
+            used = [i for i, (hi, _) in enumerate(arms) if hosts[hi].vms]
+            if used:
+                k = self.rng.choice(used)
+                self.explored += 1
+                return arms[k][0], feats[k]
+        if not any(th):
+            best = min(range(len(arms)), key=lambda i: (arms[i][1], arms[i][0]))
         else:
-            k = max(range(len(cands)), key=lambda i: sum(
-                a * b for a, b in zip(self.theta, feats[i])))
-        return cands[k], feats[k]
+            best, bs = 0, -math.inf
+            for i, x in enumerate(feats):
+                sc = (th[0] + th[1] * x[1] + th[2] * x[2] + th[3] * x[3]
+                      + th[4] * x[4] + th[5] * x[5])
+                if sc > bs + 1e-12 or (sc > bs - 1e-12 and arms[i][0] < arms[best][0]):
+                    best, bs = i, sc
+        return arms[best][0], feats[best]
 
     def learn(self, x, L, R):
-        L_obs = L + self.noise * self.rng.gauss(0.0, 1.0) * (x[4] == 0.0)
+        if self.known or (self.freeze_at is not None and
+                          self.n >= self.freeze_at):
+            return
+        L_obs = L + self.noise * self.rng.gauss(0.0, 1.0) * x[3]
         r = -(self.g1 * L_obs + self.g2 * R)
         d, A, b, g = self.D, self.A, self.b, self.decay
+        rg = (1 - g) * self.ridge
         for i in range(d):
             xi = x[i]
             Ai = A[i]
             for j in range(d):
-                Ai[j] = g * Ai[j] + xi * x[j] + ((1 - g) * self.ridge
-                                                 if i == j else 0.0)
+                Ai[j] = g * Ai[j] + xi * x[j]
+            Ai[i] += rg
             b[i] = g * b[i] + r * xi
         self.n += 1
         if self.n % self.refit == 0:
@@ -471,7 +548,8 @@ def solve(A, b):
 POLICIES = {
     'random': p_random, 'least-loaded': p_least_loaded,
     'first-fit': p_first_fit, 'stack-affinity': p_stack_affinity,
-    'hint-greedy': p_hint_greedy, 'bandit': None,
+    'hint-greedy': p_hint_greedy, 'bandit': None, 'bandit-frozen': None,
+    'bandit-known': None,
 }
 
 
@@ -505,12 +583,20 @@ def run(model, events, policy, args, gamma, seed, checker=None):
     cap = args.capacity_mib * MIB_PAGES
     isolated = [f't{args.tenants - 1 - i}' for i in range(args.isolated)]
     fl = Fleet(model, args.hosts, cap, isolated, cpus=args.cpus,
-               base_pages=args.base_mib * MIB_PAGES)
-    bandit = Bandit(gamma[0], gamma[1], rng) if policy == 'bandit' else None
+               base_pages=args.base_mib * MIB_PAGES,
+               host_pages=args.host_mib * MIB_PAGES)
+    bandit = None
+    if policy.startswith('bandit'):
+        # bandit-frozen: the control that stops learning at half the stream
+        # (where the shift scenario's mix changes); bandit-known: the one
+        # that is told the reward's weights instead of learning them.
+        bandit = Bandit(gamma[0], gamma[1], rng, freeze_at=(
+            args.arrivals // 2 if policy == 'bandit-frozen' else None),
+            known=policy == 'bandit-known')
     choose = POLICIES[policy]
     every = max(1, args.arrivals // 400)
     placed, rejected, n_arr = set(), 0, 0
-    sumL = sumR = 0.0
+    sumL = sumR = sumC = 0.0
     winL = winR = 0.0
     win = 0
     series = []
@@ -531,8 +617,9 @@ def run(model, events, policy, args, gamma, seed, checker=None):
             else:
                 h = fl.hosts[hi]
                 L = latency(fl, h, t)
-                add, opened = fl.place(vm, dom, t, hi)
-                R = (add + (fl.base if opened else 0.0)) / fl.T[t].full
+                R = resource(fl, h, t, fl.cost(h, dom, t))
+                sumC += fl.T[t].stack not in h.stacks
+                fl.place(vm, dom, t, hi)
                 placed.add(vm)
                 sumL += L
                 sumR += R
@@ -558,8 +645,10 @@ def run(model, events, policy, args, gamma, seed, checker=None):
         'hosts_max': max((s[1] for s in series), default=0),
         'mem_used_mib_mean_2nd_half': sum(s[3] for s in half) / max(len(half), 1),
         'vms_mean_2nd_half': sum(s[2] for s in half) / max(len(half), 1),
-        'L_mean': sumL / n, 'R_mean': sumR / n,
+        'L_mean': sumL / n, 'R_mean': sumR / n, 'cold_mean': sumC / n,
         'violations': len(fl.check()),
+        'explored': bandit.explored if bandit else 0,
+        'theta': [round(x, 4) for x in bandit.theta] if bandit else None,
         'series': series,
     }
 
@@ -568,22 +657,80 @@ def reward(r, g):
     return -(g[0] * r['L_mean'] + g[1] * r['R_mean'])
 
 
-def write_plots(out, results, scenarios, gammas):
+def windows(series, g, arrivals):
+    """Mean reward at g over parts of the stream: before the shift (second
+    quarter), just after it (the next tenth) and after it (second half)."""
+    parts = {'before': (0.25, 0.5), 'just_after': (0.5, 0.6),
+             'after': (0.5, 1.0)}
+    out = {}
+    for name, (a, b) in parts.items():
+        xs = [-(g[0] * s[4] + g[1] * s[5]) for s in series
+              if a * arrivals < s[0] <= b * arrivals]
+        out[name] = sum(xs) / len(xs) if xs else None
+    return out
+
+
+def write_gaps(out, results, scenarios, gammas, smooth=8):
+    """gap-SC-gG.dat: arrivals, then per bandit variant trained at G its
+    reward minus hint-greedy's (both at G), moving mean over @smooth points."""
+    files = []
+    for sc in scenarios:
+        hg = next((r for r in results if r['scenario'] == sc and
+                   r['policy'] == 'hint-greedy'), None)
+        if hg is None:
+            continue
+        for g in gammas:
+            bs = [r for r in results if r['scenario'] == sc and
+                  r['policy'].startswith('bandit') and tuple(r['g']) == g]
+            if not bs:
+                continue
+            rew = [[-(g[0] * x[4] + g[1] * x[5]) for x in r['_series']]
+                   for r in [hg] + bs]
+            n = min(len(x) for x in rew)
+            name = f'gap-{sc}-g{g[0]:g}_{g[1]:g}.dat'
+            with open(os.path.join(out, name), 'w') as f:
+                f.write('# arrivals ' + ' '.join(
+                    f"{r['policy']}-minus-hint-greedy" for r in bs) + '\n')
+                for i in range(n):
+                    lo = max(0, i - smooth + 1)
+                    row = [hg['_series'][i][0]]
+                    for k in range(1, len(rew)):
+                        d = [rew[k][j] - rew[0][j] for j in range(lo, i + 1)]
+                        row.append(sum(d) / len(d))
+                    f.write(' '.join(f'{x:.5g}' for x in row) + '\n')
+            files.append((sc, g, name, [r['policy'] for r in bs]))
+    return files
+
+
+def style(r):
+    """gnuplot line style: learning policies dashed (colours repeat)."""
+    return 'lw 2 dt 2' if r['policy'].startswith('bandit') else 'lw 2'
+
+
+def write_plots(out, results, scenarios, gammas, gaps=()):
     with open(os.path.join(out, 'plot.gp'), 'w') as f:
+        n = max((r['arrivals'] for r in results), default=0)
         f.write('set terminal pngcairo noenhanced size 900,500\nset grid\n'
-                'set key outside right\nset xlabel "arrivals"\n')
+                'set key outside right\nset xlabel "arrivals"\n'
+                f'set xtics {max(n // 5, 1)}\n')
         for sc in scenarios:
+            # the shift scenario's mix changes at half the stream
+            f.write('unset arrow\n' if sc != 'shift' else
+                    f'set arrow 1 from {n // 2}, graph 0 to {n // 2}, graph 1 '
+                    'nohead dt 3 lc rgb "black"\n')
             rs = [r for r in results if r['scenario'] == sc]
             f.write(f"set output 'hosts-{sc}.png'\nset ylabel 'hosts in use'\n"
                     f"set title 'hosts in use, {sc} mix'\n")
             f.write('plot ' + ', '.join(
-                f"'{r['dat']}' using 1:2 with lines lw 2 title '{r['label']}'"
-                for r in rs) + '\n')
+                f"'{r['dat']}' using 1:2 with lines {style(r)} title '{r['label']}'"
+                for r in rs if r['policy'] not in ('bandit-frozen', 'bandit-known'))
+                + '\n')
             f.write(f"set output 'mem-{sc}.png'\nset ylabel 'GiB used after merging'\n"
                     f"set title 'fleet memory in use, {sc} mix'\n")
             f.write('plot ' + ', '.join(
-                f"'{r['dat']}' using 1:($4/1024) with lines lw 2 title '{r['label']}'"
-                for r in rs) + '\n')
+                f"'{r['dat']}' using 1:($4/1024) with lines {style(r)} title '{r['label']}'"
+                for r in rs if r['policy'] not in ('bandit-frozen', 'bandit-known'))
+                + '\n')
             for g in gammas:
                 tag = f'{g[0]:g}_{g[1]:g}'
                 f.write(f"set output 'reward-{sc}-g{tag}.png'\nset ylabel "
@@ -592,7 +739,21 @@ def write_plots(out, results, scenarios, gammas):
                         f"{sc} mix'\n")
                 f.write('plot ' + ', '.join(
                     f"'{r['dat']}' using 1:(-({g[0]}*$5+{g[1]}*$6)) "
-                    f"with lines lw 2 title '{r['label']}'" for r in rs) + '\n')
+                    f"with lines {style(r)} title '{r['label']}'" for r in rs
+                    if not r['policy'].startswith('bandit') or
+                    tuple(r['g']) == tuple(g)) + '\n')
+        for sc, g, name, pols in gaps:
+            tag = f'{g[0]:g}_{g[1]:g}'
+            f.write('unset arrow\n' if sc != 'shift' else
+                    f'set arrow 1 from {n // 2}, graph 0 to {n // 2}, graph 1 '
+                    'nohead dt 3 lc rgb "black"\n')
+            f.write(f"set output 'gap-{sc}-g{tag}.png'\nset ylabel "
+                    f"'reward - hint-greedy reward (mean of 8 windows)'\n"
+                    f"set title 'learning minus hint-greedy at g = {g[0]:g},"
+                    f"{g[1]:g}, {sc} mix (0: as good)'\n")
+            f.write('plot 0 notitle lc rgb "black", ' + ', '.join(
+                f"'{name}' using 1:{i + 2} with lines lw 2 title '{p}'"
+                for i, p in enumerate(pols)) + '\n')
     try:
         subprocess.run(['gnuplot', 'plot.gp'], cwd=out, check=True)
     except (OSError, subprocess.CalledProcessError) as e:
@@ -612,17 +773,39 @@ def summary(doc):
     for sc in sorted({r['scenario'] for r in rs}, reverse=True):
         out.append(f'{sc}:')
         out.append('')
-        out.append('| policy | hosts (mean, 2nd half) | max | GiB used | rejected | L | R | '
+        out.append('| policy | hosts (mean, 2nd half) | max | GiB used | rejected | cold | L | R | '
                    + ' | '.join(f'reward g={g}' for g in gs) + ' | violations | s |')
-        out.append('|' + '---|' * (9 + len(gs)))
+        out.append('|' + '---|' * (10 + len(gs)))
         for r in rs:
             if r['scenario'] != sc:
                 continue
             out.append(f"| {r['label']} | {r['hosts_mean_2nd_half']:.1f} | {r['hosts_max']} | "
                        f"{r['mem_used_mib_mean_2nd_half'] / 1024:.0f} | {r['rejected']} | "
+                       f"{r.get('cold_mean', math.nan):.3f} | "
                        f"{r['L_mean']:.3f} | {r['R_mean']:.3f} | "
                        + ' | '.join(f"{r['reward'][g]:.3f}" for g in gs)
                        + f" | {r['violations']} | {r['seconds']} |")
+        out.append('')
+        hg = next((r for r in rs if r['scenario'] == sc and
+                   r['policy'] == 'hint-greedy'), None)
+        bs = [r for r in rs if r['scenario'] == sc and
+              r['policy'].startswith('bandit')]
+        if hg is None or not bs or 'windows' not in hg:
+            continue
+        out.append(f'{sc}: learning against hint-greedy, each at the '
+                   "learner's g (reward = window means; before = 2nd quarter, "
+                   'just after = arrivals 50-60%, after = 2nd half)')
+        out.append('')
+        out.append('| policy | hosts vs hint-greedy | reward before | hint-greedy | '
+                   'just after | hint-greedy | after | hint-greedy |')
+        out.append('|' + '---|' * 8)
+        for r in bs:
+            g = f"{r['g'][0]:g},{r['g'][1]:g}"
+            w, h = r['windows'][g], hg['windows'][g]
+            out.append(f"| {r['label']} | "
+                       f"{100 * (r['hosts_mean_2nd_half'] / hg['hosts_mean_2nd_half'] - 1):+.1f}% | "
+                       + ' | '.join(f'{w[k]:.3f} | {h[k]:.3f}'
+                                    for k in ('before', 'just_after', 'after')) + ' |')
         out.append('')
     return '\n'.join(out)
 
@@ -637,6 +820,9 @@ def main(argv=None):
     p.add_argument('--capacity-mib', type=int, default=4096)
     p.add_argument('--base-mib', type=int, default=0,
                    help='host base memory charged to the VM opening a host')
+    p.add_argument('--host-mib', type=int, default=128,
+                   help="R's host-count term: a placement on a host of n VMs "
+                   'is charged HOST_MIB / (n + 1)')
     p.add_argument('--cpus', type=int, default=32)
     p.add_argument('--tenants', type=int, default=20)
     p.add_argument('--isolated', type=int, default=1)
@@ -657,8 +843,15 @@ def main(argv=None):
             doc = json.load(f)
         rs = doc['results']
         gammas = [tuple(float(x) for x in k.split(',')) for k in rs[0]['reward']]
+        gaps = []
+        for name in sorted(os.listdir(a.replot)):
+            if name.startswith('gap-') and name.endswith('.dat'):
+                sc, tag = name[4:-4].split('-g')
+                with open(os.path.join(a.replot, name)) as f:
+                    pols = [x.split('-minus-')[0] for x in f.readline().split()[2:]]
+                gaps.append((sc, tuple(float(x) for x in tag.split('_')), name, pols))
         write_plots(a.replot, rs, sorted({r['scenario'] for r in rs},
-                                         reverse=True), gammas)
+                                         reverse=True), gammas, gaps)
         with open(os.path.join(a.replot, 'results.md'), 'w') as f:
             f.write(summary(doc) + '\n')
         return 0
@@ -674,18 +867,22 @@ def main(argv=None):
     for sc in scenarios:
         ev = stream(model, a.arrivals, a.population, a.tenants, a.seed, sc)
         for pol in a.policies.split(','):
-            for g in (gammas if pol == 'bandit' else [gammas[0]]):
+            for g in (gammas if pol.startswith('bandit') else [gammas[0]]):
                 t1 = time.time()
                 r = run(model, ev, pol, a, g, a.seed)
                 r['scenario'] = sc
                 r['seconds'] = round(time.time() - t1, 1)
-                r['label'] = pol if pol != 'bandit' else f'bandit g={g[0]:g},{g[1]:g}'
+                r['label'] = (pol if not pol.startswith('bandit')
+                              else f'{pol} g={g[0]:g},{g[1]:g}')
                 r['g'] = list(g)
                 r['reward'] = {f'{x[0]:g},{x[1]:g}': reward(r, x) for x in gammas}
+                r['windows'] = {f'{x[0]:g},{x[1]:g}': windows(r['series'], x, a.arrivals)
+                                for x in gammas}
                 r['dat'] = f"series-{sc}-{r['label'].replace(' ', '_').replace('=', '').replace(',', '_')}.dat"
                 with open(os.path.join(a.out, r['dat']), 'w') as f:
                     f.write('# arrivals hosts vms mem_mib L R\n')
-                    for s in r.pop('series'):
+                    r['_series'] = r.pop('series')
+                    for s in r['_series']:
                         f.write(' '.join(f'{x:.4g}' if isinstance(x, float)
                                          else str(x) for x in s) + '\n')
                 results.append(r)
@@ -699,13 +896,16 @@ def main(argv=None):
                             'tau_weight_pages': model.w},
            'args': {k: v for k, v in vars(a).items()},
            'seconds': round(time.time() - t0, 1), 'results': results}
+    gaps = write_gaps(a.out, results, scenarios, gammas)
+    for r in results:
+        del r['_series']
     with open(os.path.join(a.out, 'results.json'), 'w') as f:
         json.dump(doc, f, indent=1)
         f.write('\n')
     with open(os.path.join(a.out, 'results.md'), 'w') as f:
         f.write(summary(doc) + '\n')
     if a.plot:
-        write_plots(a.out, results, scenarios, gammas)
+        write_plots(a.out, results, scenarios, gammas, gaps)
     print(f'sim: {doc["seconds"]} s, results in {a.out}/results.json',
           file=sys.stderr)
     return 0

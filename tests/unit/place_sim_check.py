@@ -13,6 +13,13 @@
 # private pages, a VM of another domain adds its whole size, the owner
 # passes to the next domain when the owner's last VM leaves, place() refuses
 # a VM that does not fit, the segment tree finds first fits.
+# The learning policy (Bandit): at every arrival of a seeded stream its
+# choice is checked against every host by brute force: it fits, and it is
+# another domain's host (no merging) only when no host of the VM's own
+# domain and no empty host could take the VM; the same seed gives the same
+# placements and weights, the model learns that added memory costs reward,
+# exploration stays rare, the frozen control stops learning at half, the
+# known-weights control never changes its weights.
 # Prints `ok NAME` / `FAIL NAME: why`; exits 1 if any failed.
 
 import os
@@ -42,6 +49,7 @@ class Args:
     population = 300
     capacity_mib = 512
     base_mib = 0
+    host_mib = 128
     cpus = 8
     tenants = 5
     isolated = 2
@@ -147,12 +155,95 @@ def model_checks(model):
           <= u <= (len(T[0].common) + len(T[1].common)) * model.w)
 
 
+def brute_allowed(fl, dom, t):
+    """Hosts the VM fits on, split into own-domain-or-empty and others."""
+    own, other = [], []
+    for h in fl.hosts:
+        if fl.cost(h, dom, t) > h.cap - h.used + 1e-6:
+            continue
+        if dom not in fl.isolated and (not h.vms or h.owner == dom):
+            own.append(h.idx)
+        else:
+            other.append(h.idx)
+    return own, other
+
+
+def learner(model):
+    ev = sim.stream(model, Args.arrivals, Args.population, Args.tenants, 11,
+                    'shift')
+    isolated = [f't{Args.tenants - 1 - i}' for i in range(Args.isolated)]
+    rng = random.Random(4)
+    fl = sim.Fleet(model, Args.hosts, Args.capacity_mib * sim.MIB_PAGES,
+                   isolated, cpus=Args.cpus, host_pages=Args.host_mib * 256)
+    b = sim.Bandit(0.5, 1.0, rng, eps0=0.2, eps_half=200, refit=16)
+    bad, placed, n, rejected = [], set(), 0, 0
+    for e in ev:
+        if e[1] == 1:
+            if e[2] in placed:
+                placed.discard(e[2])
+                fl.depart(e[2])
+            continue
+        _, _, vm, dom, t = e
+        own, other = brute_allowed(fl, dom, t)
+        hi, x = b.choose(fl, dom, t)
+        if hi < 0:
+            rejected += 1
+            if own or other:
+                bad.append(f'vm {vm}: rejected, fits on {(own + other)[:3]}')
+            continue
+        if hi not in own and hi not in other:
+            bad.append(f'vm {vm}: host {hi} does not fit')
+        elif hi in other and own:
+            bad.append(f'vm {vm} ({dom}): host {hi} held by '
+                       f'{fl.hosts[hi].owner} although {own[:3]} fit')
+        h = fl.hosts[hi]
+        L = sim.latency(fl, h, t)
+        R = sim.resource(fl, h, t, fl.cost(h, dom, t))
+        fl.place(vm, dom, t, hi)
+        b.learn(x, L, R)
+        placed.add(vm)
+        n += 1
+        if n % 50 == 0:
+            bad.extend(fl.check())
+    bad.extend(fl.check())
+    check('learner-feasible-trust', not bad and n > 0, '; '.join(bad[:3]))
+    check('learner-rejects-only-when-full', rejected > 0, f'{rejected}')
+    check('learner-explores-rarely', 0 < b.explored < 0.1 * n,
+          f'{b.explored} of {n}')
+    check('learner-learns-memory-cost', b.theta[1] < 0, b.theta)
+
+    def one(pol, seed, g=(0.2, 1.0)):
+        return sim.run(model, ev, pol, Args, g, seed)
+    r1, r2, r3 = one('bandit', 5), one('bandit', 5), one('bandit', 6)
+    check('learner-deterministic', r1['series'] == r2['series'] and
+          r1['theta'] == r2['theta'] and r1['explored'] == r2['explored'],
+          f"{r1['theta']} vs {r2['theta']}")
+    check('learner-seed-matters', r1['theta'] != r3['theta'] and
+          r3['violations'] == 0, r3['theta'])
+    # The frozen control keeps the weights it had at half the stream.
+    rng = random.Random(5)
+    bf = sim.Bandit(0.2, 1.0, rng, refit=4, freeze_at=10)
+    x = [1.0, 0.5, 0.1, 1.0, 0.2, 0.3]
+    for i in range(40):
+        bf.learn(x, 1.0, 0.5)
+    th = list(bf.theta)
+    bf.learn([1.0, 0.9, 0.9, 0.0, 0.9, 0.1], 5.0, 5.0)
+    check('learner-frozen', bf.n == 10 and bf.theta == th and any(th),
+          f'n {bf.n} theta {bf.theta}')
+    bk = sim.Bandit(0.2, 1.0, random.Random(5), known=True)
+    for i in range(40):
+        bk.learn(x, 1.0, 0.5)
+    check('learner-known-fixed', bk.theta == [0.0, -1.0, -1.0, -0.2, -0.2, 0.0]
+          and bk.eps0 == 0, bk.theta)
+
+
 def main():
     model = fingerprints.Model(fingerprints.synthetic(per_stack=2, k=256))
     tree()
     model_checks(model)
     direct(model)
     policies(model)
+    learner(model)
     return 1 if failed else 0
 
 
