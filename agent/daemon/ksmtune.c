@@ -166,7 +166,8 @@ static int read_uint(const char *dir, const char *name, unsigned int *v)
 	return ok ? 0 : -EINVAL;
 }
 
-static int write_uint(const char *dir, const char *name, unsigned int v)
+/* Write @text and a newline to @dir/@name: one sysfs store. */
+static int write_text(const char *dir, const char *name, const char *text)
 {
 	char path[256];
 	FILE *f;
@@ -176,11 +177,19 @@ static int write_uint(const char *dir, const char *name, unsigned int v)
 	f = fopen(path, "we");
 	if (!f)
 		return -errno;
-	if (fprintf(f, "%u\n", v) < 0)
+	if (fprintf(f, "%s\n", text) < 0)
 		err = -EIO;
 	if (fclose(f) && !err)
 		err = -errno;
 	return err;
+}
+
+static int write_uint(const char *dir, const char *name, unsigned int v)
+{
+	char text[16];
+
+	snprintf(text, sizeof(text), "%u", v);
+	return write_text(dir, name, text);
 }
 
 /* advisor_mode reads "[none] scan-time": the selected mode in brackets. */
@@ -206,23 +215,6 @@ static int read_advisor(const char *dir, char *mode, size_t len)
 	return 0;
 }
 
-static int write_advisor(const char *dir, const char *mode)
-{
-	char path[256];
-	FILE *f;
-	int err = 0;
-
-	snprintf(path, sizeof(path), "%s/advisor_mode", dir);
-	f = fopen(path, "we");
-	if (!f)
-		return -errno;
-	if (fprintf(f, "%s\n", mode) < 0)
-		err = -EIO;
-	if (fclose(f) && !err)
-		err = -errno;
-	return err;
-}
-
 int ksm_read(const char *dir, struct ksm_rate *r)
 {
 	int err = read_uint(dir, "pages_to_scan", &r->pages_to_scan);
@@ -238,12 +230,12 @@ int ksm_write(const char *dir, const struct ksm_rate *r)
 	int err = 0;
 
 	if (r->advisor[0] && !advisor_on)
-		err = write_advisor(dir, "none");
+		err = write_text(dir, "advisor_mode", "none");
 	if (!err)
 		err = write_uint(dir, "pages_to_scan", r->pages_to_scan);
 	if (!err)
 		err = write_uint(dir, "sleep_millisecs", r->sleep_ms);
 	if (!err && advisor_on)
-		err = write_advisor(dir, r->advisor);
+		err = write_text(dir, "advisor_mode", r->advisor);
 	return err;
 }
