@@ -3,7 +3,7 @@
 """A stand-in VMM for policy tests: guest RAM without a guest.
 
   fakevmm.py OUT --mib N [--patterns K] [--zero P] [--self-merge]
-             [--heap-merge] [--prctl-merge] [--new-mib M]
+             [--heap-merge] [--prctl-merge] [--new-mib M] [--no-thp]
              [--nodes A,B --split P]
 
 Maps N MiB of anonymous private "guest RAM", fills it (page i gets the
@@ -30,6 +30,9 @@ signals:
 --prctl-merge calls prctl(PR_SET_MEMORY_MERGE, 1) first, as a launcher
 would before exec (6.4+): all its memory is mergeable, the interpreter's
 heap included, and so is every mapping made later.
+--no-thp madvise(MADV_NOHUGEPAGE)s the range before touching it: small
+pages only (splitting a huge page maps its zero-filled parts to the zero
+page on 6.12, beside KSM).
 --nodes A,B --split P binds the first P percent of the range to NUMA
 node A and the rest to node B (mbind), before touching it.
 """
@@ -42,6 +45,7 @@ import sys
 
 PAGE = 4096
 MADV_MERGEABLE = 12
+MADV_NOHUGEPAGE = 15
 PR_SET_MEMORY_MERGE = 67
 MPOL_BIND = 2
 SYS_MBIND = 237  # x86_64
@@ -96,6 +100,7 @@ def main():
     ap.add_argument("--zero", type=int, default=0)
     ap.add_argument("--prctl-merge", action="store_true")
     ap.add_argument("--new-mib", type=int, default=4)
+    ap.add_argument("--no-thp", action="store_true")
     ap.add_argument("--self-merge", action="store_true")
     ap.add_argument("--heap-merge", action="store_true")
     ap.add_argument("--nodes")
@@ -118,6 +123,8 @@ def main():
         first = (length * a.split // 100) // PAGE * PAGE
         bind(base, first, n0)
         bind(base + first, length - first, n1)
+    if a.no_thp:
+        check(libc.madvise(base, length, MADV_NOHUGEPAGE), "madvise nohugepage")
     fill(base, length, a.patterns, a.zero)
     if a.self_merge:
         check(libc.madvise(base, length, MADV_MERGEABLE), "madvise")

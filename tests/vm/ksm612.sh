@@ -110,6 +110,13 @@ fake_start a0 --mib 4 --prctl-merge
 a=${F_PID[a0]}
 check merge-any-merges-unaided wait_until 60 merging "$a" 0
 log "a0 before registration: ksm_stat $(tr '\n' ' ' <"/proc/$a/ksm_stat") mergeable VMAs $(mergeable_vmas "$a")"
+a_ram="!iso:$a:${F_START[a0]}:${F_LEN[a0]}"
+# ksmpfn must see them, or its "no KSM page" below would prove nothing.
+rc=0
+out=$("$KSMPFN" "$a_ram" 2>&1) || rc=$?
+echo "$out" >&2
+[ "$rc" = 1 ] && grep -q 'VIOLATION isolated' <<<"$out" && pass merge-any-ksmpfn-sees-merged ||
+	fail merge-any-ksmpfn-sees-merged "ksmpfn exited $rc before registration: $(tail -n 1 <<<"$out")"
 check merge-any-register fake_add a0 1 gi
 merge_any_is 1 1 yes && pass merge-any-reported ||
 	fail merge-any-reported "netlink merge-any=$(vm_field 1 merge-any), /proc column $(col 1 15)"
@@ -117,7 +124,6 @@ merge_any_is 1 1 yes && pass merge-any-reported ||
 	pass merge-any-reason || fail merge-any-reason "state $(vm_state 1), reason $(reason 1)"
 check merge-any-no-mergeable-vma wait_until 10 none_mergeable "$a"
 check merge-any-not-merging wait_until 10 not_merging "$a"
-a_ram="!iso:$a:${F_START[a0]}:${F_LEN[a0]}"
 check merge-any-no-ksm-page "$KSMPFN" "$a_ram"
 
 fake_start b0 --mib 1
@@ -153,8 +159,11 @@ check new-memory-stays-unmerged "$KSMPFN" --watch 5 "$a_ram" "$new_ram"
 fake_stop a0 1
 
 # ---- 3. the module's figures against KSM's own counters
-fake_start c0 --mib 8 --zero 25
-fake_start c1 --mib 8 --zero 25
+# Small pages only: on 6.12 splitting a huge page maps its zero-filled
+# small pages to the zero page without KSM (ZERO counts them, KSM does not:
+# 379 of 525 zero pages of a THP-backed fake in a first run).
+fake_start c0 --mib 8 --zero 25 --no-thp
+fake_start c1 --mib 8 --zero 25 --no-thp
 check xcheck-register fake_add c0 3 gt && check xcheck-register-1 fake_add c1 4 gt
 [ "$(vm_state 3)" = enrolled ] && [ "$(vm_state 4)" = enrolled ] && [ "$(col 3 15)" = no ] &&
 	pass xcheck-enrolled || fail xcheck-enrolled "c0 $(vm_state 3) merge-any $(col 3 15), c1 $(vm_state 4)"
