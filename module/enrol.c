@@ -225,7 +225,6 @@ static int vmm_vm_unmerge(struct vmm_vm *vm, struct mm_struct *mm)
 		if (ret)
 			return ret;
 	}
-	vm->merges_any = vmm_mm_merges_any(mm);
 	return 0;
 }
 

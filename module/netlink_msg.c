@@ -219,10 +219,37 @@ int vmm_put_vm(struct sk_buff *skb, const void *obj)
 			vm->node == NUMA_NO_NODE ? U32_MAX : vm->node) ||
 	    vmm_put_regions(skb, vm) ||
 	    vmm_put_stats(skb, VMMERGE_A_VM_STATS, &vm->stats, vm->stats_jiffies) ||
-	    vmm_put_estimate(skb, VMMERGE_A_VM_ESTIMATE, &vm->scan.est))
+	    vmm_put_estimate(skb, VMMERGE_A_VM_ESTIMATE, &vm->scan.est) ||
+	    nla_put_u8(skb, VMMERGE_A_VM_MERGE_ANY, vm->merges_any))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
+}
+
+/* Stats and estimate nests: their u64s are padded, the estimate has a u32. */
+#define VMM_STATS_SIZE	(nla_total_size(0) + 5 * nla_total_size_64bit(8))
+#define VMM_EST_SIZE	(nla_total_size(0) + 7 * nla_total_size_64bit(8) + \
+			 nla_total_size(4))
+
+/*
+ * What vmm_put_vm() puts, at most: strings at their longest, the regions
+ * as many as @vm has (max_regions allows more than a page's worth).
+ */
+size_t vmm_vm_msg_size(const struct vmm_vm *vm)
+{
+	size_t region = nla_total_size(0) + 2 * nla_total_size_64bit(8);
+
+	return nla_total_size(0) +			/* VMMERGE_A_VM */
+	       nla_total_size_64bit(8) +		/* id */
+	       nla_total_size(VMMERGE_VM_NAME_MAXLEN) +	/* name */
+	       nla_total_size(4) +			/* pid */
+	       2 * nla_total_size(VMMERGE_NAME_MAXLEN) + /* group, domain */
+	       nla_total_size(4) +			/* state */
+	       nla_total_size(VMMERGE_REASON_MAXLEN) +	/* reason */
+	       nla_total_size(4) +			/* node */
+	       nla_total_size(0) + vm->nr_regions * region +
+	       VMM_STATS_SIZE + VMM_EST_SIZE +
+	       nla_total_size(1);			/* merge_any */
 }
 
 int vmm_put_host(struct sk_buff *skb, const void *unused)

@@ -70,6 +70,7 @@ int vmm_put_domain(struct sk_buff *skb, const void *domain);
 int vmm_put_group(struct sk_buff *skb, const void *group);
 int vmm_put_vm(struct sk_buff *skb, const void *vm);
 int vmm_put_vm_id(struct sk_buff *skb, const struct vmm_vm *vm);
+size_t vmm_vm_msg_size(const struct vmm_vm *vm);
 int vmm_reply(struct genl_info *info, vmm_put_fn put, const void *obj);
 int vmm_reply_size(struct genl_info *info, vmm_put_fn put, const void *obj,
 		   size_t size);

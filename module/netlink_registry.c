@@ -523,7 +523,7 @@ int vmm_nl_get_vm(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&vmm_reg.lock);
 	vm = vmm_vm_get(tb[VMMERGE_A_VM_ID], info->extack);
 	if (vm)
-		ret = vmm_reply(info, vmm_put_vm, vm);
+		ret = vmm_reply_size(info, vmm_put_vm, vm, vmm_vm_msg_size(vm));
 	mutex_unlock(&vmm_reg.lock);
 	return ret;
 }

@@ -23,10 +23,20 @@
  * is re-applied after every change that could alter a decision and after
  * every statistics refresh, under vmm_reg.lock, and is deterministic: the
  * same registry always gives the same states.
+ *
+ * A VMM that called prctl(PR_SET_MEMORY_MERGE) (6.4+, MMF_VM_MERGE_ANY)
+ * has all of its memory merged, heap included, and each new mapping starts
+ * out mergeable; the module cannot clear that.  Each pass reads the flag
+ * again.  Such a VM that must not merge is un-merged like any other, and
+ * again at every pass since its new mappings are mergeable; its reason says
+ * so.  Such a VM that may merge is enrolled: its other memory then merges
+ * with pages of the same domain (the one holding the scope), which the
+ * domain trusts, but its reason says that more than guest RAM merges.
  */
 #include <linux/nodemask.h>
 #include <linux/slab.h>
 
+#include "compat.h"
 #include "enrol.h"
 #include "knobs.h"
 #include "netlink.h"
@@ -78,6 +88,20 @@ const struct vmm_domain *vmm_policy_owner(unsigned int scope)
 	return NULL;
 }
 
+/* @reason, and what a merge-any VMM adds to it, in @buf. */
+static const char *vmm_reason(const struct vmm_vm *vm, const char *reason,
+			      const char *any, char *buf)
+{
+	if (!vm->merges_any)
+		return reason;
+	/* Cut to fit, as every reason is. */
+	scnprintf(buf, VMMERGE_REASON_MAXLEN, "%s; %s", reason, any);
+	return buf;
+}
+
+#define VMM_ANY_OUT	"merge-any VMM, un-merged each pass"
+#define VMM_ANY_IN	"merge-any VMM merges more than guest RAM"
+
 /*
  * Take a VM out of KSM and show why.  If the un-merge fails, the VM still
  * has mergeable memory: it is shown "unmerging", counts as merging in its
@@ -90,17 +114,17 @@ atomic64_t vmm_unmerge_failures;
 static bool vmm_keep_out(struct vmm_vm *vm, enum vmmerge_vm_state state,
 			 const char *reason)
 {
-	char why[VMMERGE_REASON_MAXLEN];
+	char why[VMMERGE_REASON_MAXLEN], buf[VMMERGE_REASON_MAXLEN];
 	int ret = vmm_vm_ksm(vm, false);
 
 	if (ret && ret != -ESRCH) {
 		atomic64_inc(&vmm_unmerge_failures);
 		snprintf(why, sizeof(why), "un-merge failed (%d), retrying", ret);
-		vmm_vm_set_state(vm, VMMERGE_VM_UNMERGING, why);
-		return false;
+		reason = why;
+		state = VMMERGE_VM_UNMERGING;
 	}
-	vmm_vm_set_state(vm, state, reason);
-	return true;
+	vmm_vm_set_state(vm, state, vmm_reason(vm, reason, VMM_ANY_OUT, buf));
+	return !ret || ret == -ESRCH;
 }
 
 static void vmm_refuse(struct vmm_vm *vm, unsigned int scope,
@@ -229,7 +253,19 @@ static void vmm_enrol(struct vmm_vm *vm)
 		vmm_keep_out(vm, VMMERGE_VM_REGISTERED, reason);
 		return;
 	}
-	vmm_vm_set_state(vm, VMMERGE_VM_ENROLLED, "merging allowed");
+	vmm_vm_set_state(vm, VMMERGE_VM_ENROLLED,
+			 vmm_reason(vm, "merging allowed", VMM_ANY_IN, reason));
+}
+
+/* Read again at every pass: a VMM may call prctl() at any time. */
+static void vmm_read_merges_any(struct vmm_vm *vm)
+{
+	bool any = vmm_mm_merges_any(vm->mm);
+
+	if (any && !vm->merges_any)
+		pr_info("vm %llu (%s): its VMM merges all its memory (PR_SET_MEMORY_MERGE)\n",
+			vm->id, vm->name);
+	vm->merges_any = any;
 }
 
 static void vmm_recount(void)
@@ -271,8 +307,10 @@ void vmm_policy_apply(void)
 		return;
 	for (scope = 0; scope < nr_node_ids; scope++)
 		owners[scope] = vmm_policy_owner(scope);
-	list_for_each_entry(vm, &vmm_reg.vms, list)
+	list_for_each_entry(vm, &vmm_reg.vms, list) {
+		vmm_read_merges_any(vm);
 		vm->want_enrol = vmm_decide(vm, owners);
+	}
 	list_for_each_entry(vm, &vmm_reg.vms, list)
 		if (vm->want_enrol)
 			vmm_enrol(vm);

@@ -35,15 +35,15 @@ static int vmm_vms_show(struct seq_file *m, void *v)
 {
 	struct vmm_vm *vm;
 
-	seq_printf(m, "%-10s %-16s %7s %-16s %-12s %4s %-10s %9s %9s %9s %9s %8s %9s %6s %s\n",
+	seq_printf(m, "%-10s %-16s %7s %-16s %-12s %4s %-10s %9s %9s %9s %9s %8s %9s %6s %-9s %s\n",
 		   "ID", "NAME", "PID", "GROUP", "DOMAIN", "NODE", "STATE",
 		   "RESIDENT", "MERGED", "SAVED", "ZERO", "AGE_MS", "SAMPLES",
-		   "YIELD%", "REASON");
+		   "YIELD%", "MERGE_ANY", "REASON");
 	mutex_lock(&vmm_reg.lock);
 	list_for_each_entry(vm, &vmm_reg.vms, list) {
 		unsigned int yield = vmm_estimate_yield_permille(&vm->scan.est);
 
-		seq_printf(m, "%-10llu %-16s %7d %-16s %-12s %4d %-10s %9llu %9llu %9llu %9llu %8d %9llu %4u.%u %s\n",
+		seq_printf(m, "%-10llu %-16s %7d %-16s %-12s %4d %-10s %9llu %9llu %9llu %9llu %8d %9llu %4u.%u %-9s %s\n",
 			   vm->id, vm->name, vm->pid, vm->group->name,
 			   vm->group->domain->name, vm->node,
 			   vmm_state_name(vm->state), vm->stats.resident,
@@ -52,7 +52,7 @@ static int vmm_vms_show(struct seq_file *m, void *v)
 			   vm->stats_jiffies ?
 			   jiffies_to_msecs(jiffies - vm->stats_jiffies) : -1,
 			   vm->scan.est.samples, yield / 10, yield % 10,
-			   vm->reason);
+			   vm->merges_any ? "yes" : "no", vm->reason);
 	}
 	mutex_unlock(&vmm_reg.lock);
 	return 0;

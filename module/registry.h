@@ -126,7 +126,8 @@ struct vmm_region {
  * @reason: why, in words
  * @ksm_on: regions currently MADV_MERGEABLE by us
  * @merges_any: its VMM asked KSM to merge all its memory (6.4+), so new
- *	mappings of it start out mergeable: un-merged at every policy pass
+ *	mappings of it start out mergeable; read at every policy pass, and a
+ *	VM that must not merge is un-merged at every pass
  * @node: NUMA node holding most of its resident pages
  * @nodes: every node holding some of its pages, as of the last full walk
  * @walked: @nodes is known (a VM not walked yet may have pages anywhere)

@@ -30,6 +30,9 @@
  *   --self-merge      madvise(MADV_MERGEABLE) the guest RAM at start and
  *                     after each remap, as QEMU's mem-merge=on does
  *   --hugepage        madvise(MADV_HUGEPAGE) it too
+ *   --prctl-merge     prctl(PR_SET_MEMORY_MERGE, 1) before mapping anything,
+ *                     as a launcher would before exec: KSM may merge all of
+ *                     its memory, heap included (6.4+; fails before)
  *   --chaos           do the hostile steps above
  *   --hold            with --chaos: start the chaos at SIGUSR1 (after the
  *                     test registered the VM), not at once
@@ -59,11 +62,16 @@
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #define PAGE 4096UL
+
+#ifndef PR_SET_MEMORY_MERGE
+#define PR_SET_MEMORY_MERGE 67	/* Linux 6.4; Debian 12's headers are older */
+#endif
 
 enum step {
 	S_REMAP, S_REPLACE, S_MOVE, S_PROTECT, S_SHARED, S_FILE, S_DONTNEED,
@@ -87,6 +95,7 @@ struct opts {
 	unsigned int unique_pct;
 	int self_merge;
 	int hugepage;
+	int prctl_merge;
 	int chaos;
 	int hold;
 	unsigned int rate;
@@ -414,8 +423,9 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: badvmm [--mem MIB] [--seed N] [--patterns K] [--zero PCT]\n"
-		"              [--unique PCT] [--self-merge] [--hugepage] [--chaos]\n"
-		"              [--hold] [--rate N] [--duration SEC] [--exit-after MS] [--early]\n");
+		"              [--unique PCT] [--self-merge] [--hugepage] [--prctl-merge]\n"
+		"              [--chaos] [--hold] [--rate N] [--duration SEC] [--exit-after MS]\n"
+		"              [--early] [--kvm]\n");
 	exit(2);
 }
 
@@ -442,7 +452,7 @@ static void parse(int argc, char **argv)
 		{ "hugepage", 0, NULL, 'H' }, { "chaos", 0, NULL, 'c' },
 		{ "hold", 0, NULL, 'o' }, { "rate", 1, NULL, 'r' }, { "duration", 1, NULL, 'd' },
 		{ "exit-after", 1, NULL, 'x' }, { "early", 0, NULL, 'e' },
-		{ "kvm", 0, NULL, 'k' },
+		{ "kvm", 0, NULL, 'k' }, { "prctl-merge", 0, NULL, 'P' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -464,6 +474,7 @@ static void parse(int argc, char **argv)
 		case 'x': o.exit_after = num(optarg, 1, 1 << 30); break;
 		case 'e': o.early = 1; break;
 		case 'k': o.kvm = 1; break;
+		case 'P': o.prctl_merge = 1; break;
 		default: usage();
 		}
 	}
@@ -511,6 +522,8 @@ int main(int argc, char **argv)
 	parse(argc, argv);
 	rng = o.seed * 0x9e3779b97f4a7c15ULL + 1;
 	setup_signals();
+	if (o.prctl_merge && prctl(PR_SET_MEMORY_MERGE, 1, 0, 0, 0))
+		die("prctl(PR_SET_MEMORY_MERGE)");
 	ram_len = o.mem_mib << 20;
 	nr_pages = ram_len / PAGE;
 	/*

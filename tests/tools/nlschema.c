@@ -78,6 +78,7 @@ static const struct nls_attr vm_attrs[] = {
 	ATTR("node", VMMERGE_A_VM_NODE, NLS_U32),
 	NEST("stats", VMMERGE_A_VM_STATS, stats_set),
 	NEST("estimate", VMMERGE_A_VM_ESTIMATE, estimate_set),
+	ATTR("merge-any", VMMERGE_A_VM_MERGE_ANY, NLS_U8),
 };
 static const struct nls_set vm_set = SET("vm", vm_attrs);
 

@@ -152,6 +152,25 @@ def synthetic(tmp):
     rc, out = run("--kpageflags", "/nonexistent", spec("a", os.getpid(), 0, 1))
     result("no-kpageflags", rc == 2, out)
 
+    # A kernel that marks every anonymous page KSM (6.12.117): with
+    # --shared-ksm only pages mapped more than once count. pid 18 (isolated)
+    # maps 510 (KSM flag, one mapping) and 511 (KSM flag, two mappings).
+    bed.pagemap(18, 16, [510, 511])
+    bed.flags.update({510: KSM, 511: KSM})
+    bed.write_flags()
+    counts = bytearray(len(open(bed.kpf, "rb").read()))
+    struct.pack_into("<Q", counts, 510 * 8, 1)
+    struct.pack_into("<Q", counts, 511 * 8, 2)
+    kpc = os.path.join(tmp, "kpagecount")
+    with open(kpc, "wb") as f:
+        f.write(counts)
+    rc, out = bed.check("--shared-ksm", "--kpagecount", kpc, spec("!s", 18, 16, 2))
+    result("shared-ksm-counts-mapped-twice", rc == 1 and
+           "present 2 zero 0 file 0 ksm 1 ksm-pfns 1" in out and
+           "maps 1 KSM pages (1 pfns: 0x1ff)" in out, out)
+    rc, out = bed.check(spec("!s", 18, 16, 2))
+    result("ksm-flag-trusted-by-default", rc == 1 and "ksm 2 ksm-pfns 2" in out, out)
+
 
 def real():
     n = 32

@@ -32,7 +32,7 @@ fake_add() { # fake_add NAME ID GROUP
 }
 
 state_is() { [ "$(vm_state "$1")" = "$2" ]; }
-reason() { awk -v id="$1" '$1 == id { for (i = 15; i <= NF; i++) printf "%s ", $i }' /proc/vmmerge/vms; }
+reason() { awk -v id="$1" '$1 == id { for (i = 16; i <= NF; i++) printf "%s ", $i }' /proc/vmmerge/vms; }
 
 [ "$(ls -d /sys/devices/system/node/node* | wc -l)" = 2 ] || die "needs two NUMA nodes (run-vm --numa 2)"
 [ -x "$NL" ] || die "$NL not built (make -C tests/tools)"

@@ -102,6 +102,16 @@
  *        VMMERGE_A_VM_NODE: NLA_U32, NUMA node holding most of its RAM
  *        VMMERGE_A_VM_STATS: NLA_NESTED, VMMERGE_A_STATS_*
  *        VMMERGE_A_VM_ESTIMATE: NLA_NESTED, VMMERGE_A_ESTIMATE_*
+ *        VMMERGE_A_VM_MERGE_ANY: NLA_U8, 1 if the VMM asked KSM to merge
+ *            all of its memory (prctl(PR_SET_MEMORY_MERGE), 6.4 and later;
+ *            always 0 before), as of the last policy pass.  Such a VMM
+ *            merges more than guest RAM: its heap and every other anonymous
+ *            mapping, and new mappings start out mergeable.  The module
+ *            cannot clear that setting; a VM of it that must not merge is
+ *            un-merged again at every policy pass, and the STATS figures
+ *            of an enrolled one count guest RAM only, so the VMM's
+ *            /proc/PID/ksm_merging_pages exceeds VMMERGE_A_STATS_MERGED by
+ *            what merged outside guest RAM.
  *
  * VMMERGE_CMD_GET_HOST: host-wide figures.
  *
@@ -292,6 +302,7 @@ enum vmmerge_vm_attr {
 	VMMERGE_A_VM_NODE,
 	VMMERGE_A_VM_STATS,
 	VMMERGE_A_VM_ESTIMATE,
+	VMMERGE_A_VM_MERGE_ANY,
 	__VMMERGE_A_VM_MAX
 };
 #define VMMERGE_A_VM_MAX (__VMMERGE_A_VM_MAX - 1)
