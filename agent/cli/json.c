@@ -72,6 +72,8 @@ struct json_object *json_vm(const struct vmm_vm *vm)
 	json_object_object_add(o, "state",
 			       json_object_new_string(vmm_state_name(vm->state)));
 	json_object_object_add(o, "reason", json_object_new_string(vm->reason));
+	json_object_object_add(o, "merge_any",
+			       json_object_new_boolean(vm->merge_any));
 	json_object_object_add(o, "node", json_object_new_int64(vm->node));
 	for (i = 0; i < vm->nr_regions; i++) {
 		struct json_object *r = json_object_new_object();

@@ -13,9 +13,10 @@ void print_vms_table(FILE *f, struct vmm_vm *vms, size_t nr)
 {
 	static const char *const hdr[] = {
 		">ID", "NAME", ">PID", "STACK", "DOMAIN", "STATE", ">NODE",
-		">RESIDENT", ">MERGED", ">SAVED", ">ZERO", ">YIELD", "REASON"
+		">RESIDENT", ">MERGED", ">SAVED", ">ZERO", ">YIELD", "MERGE_ANY",
+		"REASON"
 	};
-	struct table *t = table_new(13, hdr);
+	struct table *t = table_new(14, hdr);
 	size_t i;
 
 	for (i = 0; i < nr; i++) {
@@ -32,7 +33,8 @@ void print_vms_table(FILE *f, struct vmm_vm *vms, size_t nr)
 			  ctl_size(m, sizeof(m), vm->stats.merged),
 			  ctl_size(s, sizeof(s), vm->stats.saved),
 			  ctl_size(z, sizeof(z), vm->stats.zero),
-			  ctl_yield(y, sizeof(y), &vm->est), vm->reason);
+			  ctl_yield(y, sizeof(y), &vm->est),
+			  vm->merge_any ? "yes" : "no", vm->reason);
 	}
 	table_print(t, f);
 	table_free(t);

@@ -225,6 +225,15 @@ static void vm_states(FILE *f, const struct metrics_snapshot *s)
 		label(f, "state", vmm_state_name(s->vms[j].state), false);
 		fputs("} 1\n", f);
 	}
+	header(f, "vmmerge_vm_merge_any", "gauge",
+	       "1 if the VM's VMM asked KSM to merge all its memory (PR_SET_MEMORY_MERGE): more than guest RAM merges");
+	for (j = 0; j < s->nr_vms; j++) {
+		fputs("vmmerge_vm_merge_any", f);
+		label(f, "vm", s->vms[j].name, true);
+		label(f, "stack", s->vms[j].group, false);
+		label(f, "domain", s->vms[j].domain, false);
+		fprintf(f, "} %d\n", s->vms[j].merge_any);
+	}
 }
 
 static void stack_figures(FILE *f, const struct metrics_snapshot *s)

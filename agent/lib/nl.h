@@ -70,6 +70,7 @@ struct vmm_vm {
 	uint32_t state;
 	uint32_t node;
 	char reason[VMMERGE_REASON_MAXLEN];
+	bool merge_any;		/* its VMM asked KSM to merge all its memory */
 	struct vmm_stats stats;
 	struct vmm_estimate est;
 	unsigned int nr_regions;

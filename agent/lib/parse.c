@@ -86,6 +86,7 @@ static struct nla_policy vm_policy[VMMERGE_A_VM_MAX + 1] = {
 	[VMMERGE_A_VM_NODE] = { .type = NLA_U32 },
 	[VMMERGE_A_VM_STATS] = { .type = NLA_NESTED },
 	[VMMERGE_A_VM_ESTIMATE] = { .type = NLA_NESTED },
+	[VMMERGE_A_VM_MERGE_ANY] = { .type = NLA_U8 },
 };
 
 static struct nla_policy region_policy[VMMERGE_A_REGION_MAX + 1] = {
@@ -281,6 +282,9 @@ static int parse_vm_nest(struct nlattr *nest, struct vmm_vm *vm)
 	vm->state = get_u32(tb[VMMERGE_A_VM_STATE]);
 	get_str(vm->reason, sizeof(vm->reason), tb[VMMERGE_A_VM_REASON]);
 	vm->node = get_u32(tb[VMMERGE_A_VM_NODE]);
+	/* Absent from modules older than the attribute: not known to merge. */
+	vm->merge_any = tb[VMMERGE_A_VM_MERGE_ANY] &&
+			nla_get_u8(tb[VMMERGE_A_VM_MERGE_ANY]);
 	err = parse_regions(tb[VMMERGE_A_VM_REGIONS], vm);
 	if (err)
 		return err;

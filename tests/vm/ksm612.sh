@@ -132,6 +132,12 @@ merge_any_is 2 0 no && pass merge-any-off-reported ||
 	fail merge-any-off-reported "netlink merge-any=$(vm_field 2 merge-any), /proc column $(col 2 15)"
 kill -WINCH "${F_PID[b0]}"
 check merge-any-late-reported wait_until 10 merge_any_is 2 1 yes
+# What an operator sees: vmmergectl's JSON and the agent's library parse it.
+ctl_any=$("$VMT_REPO/agent/vmmergectl" vms --json | python3 -c '
+import json, sys
+print(" ".join("%s=%s" % (v["id"], v["merge_any"]) for v in sorted(json.load(sys.stdin), key=lambda v: int(v["id"]))))')
+[ "$ctl_any" = "1=True 2=True" ] && pass merge-any-in-vmmergectl ||
+	fail merge-any-in-vmmergectl "vmmergectl vms --json: $ctl_any"
 check merge-any-late-unmerged wait_until 10 none_mergeable "${F_PID[b0]}"
 fake_stop b0 2
 
