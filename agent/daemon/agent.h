@@ -56,6 +56,8 @@ struct agent {
 	struct ksm_tuning ksm;		/* under @lock */
 	struct ksm_rate ksm_found;	/* KSM's rate before we first changed it */
 	bool ksm_found_set;
+	struct ksm_idle ksm_idle;	/* stop_when_idle: is ksmd ours to start */
+	unsigned int ksm_run_found;	/* run before we first wrote 0 */
 	unsigned int tune_ticks;
 	uint64_t *enrolled_ids;		/* enrolled at the last decision */
 	size_t nr_enrolled_ids;

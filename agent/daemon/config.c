@@ -87,6 +87,7 @@ void config_defaults(struct config *c)
 	c->ksm.pages_max = 4000;
 	c->ksm.sleep_ms_min = 10;
 	c->ksm.sleep_ms_max = 200;
+	c->ksm.idle_after = 60;
 }
 
 /* A domain or group name as the module accepts it: printable, 1..31. */
@@ -266,6 +267,19 @@ static int ksm_key(struct parser *p, const char *key, const char *value)
 		return ksm_uint(p, key, value, &k->sleep_ms_min);
 	if (!strcmp(key, "sleep_ms_max"))
 		return ksm_uint(p, key, value, &k->sleep_ms_max);
+	if (!strcmp(key, "stop_when_idle"))
+		return parse_bool(value, &k->stop_when_idle) ?
+			fail(p, p->line, "stop_when_idle: expected yes or no, "
+			     "got '%s'", value) : 1;
+	if (!strcmp(key, "idle_after")) {
+		uint64_t n;
+
+		if (parse_uint(value, 86400, &n) || !n)
+			return fail(p, p->line, "idle_after: expected 1 to 86400 "
+				    "seconds, got '%s'", value);
+		k->idle_after = n;
+		return 1;
+	}
 	return fail(p, p->line, "unknown key '%s' in [ksm]", key);
 }
 

@@ -9,7 +9,8 @@
  *   [domain NAME]  isolated
  *   [rule NAME]    exe, cmdline, cgroup, env (POSIX extended regexes, all
  *                  given must match), stack, domain, mem_mib
- *   [ksm]          tune, pages_to_scan_min/max, sleep_ms_min/max
+ *   [ksm]          tune, pages_to_scan_min/max, sleep_ms_min/max,
+ *                  stop_when_idle, idle_after
  *
  * Errors come back as "FILE:LINE: REASON"; the caller keeps its previous
  * config when loading fails.
@@ -60,6 +61,8 @@ struct cfg_ksm {
 	bool tune;
 	unsigned int pages_min, pages_max;
 	unsigned int sleep_ms_min, sleep_ms_max;
+	bool stop_when_idle;		/* may write ksmd's run (0 and 1) */
+	unsigned int idle_after;	/* seconds of "slow" before run=0 */
 };
 
 struct config {

@@ -100,28 +100,64 @@ static void config_warn(const struct config *c, const char *path, FILE *out)
 	}
 }
 
+static void ksm_set_stopped(struct agent *a, int stopped)
+{
+	pthread_mutex_lock(&a->lock);
+	a->ksm.stopped = stopped;
+	if (stopped)
+		a->ksm.stops++;
+	pthread_mutex_unlock(&a->lock);
+}
+
 /*
- * Put back the rate KSM had before the tuner first changed it: on stop, and
- * when a reload switches tuning off.  Other KSM users of the host then find
- * ksmd as they left it, not at our last (possibly fastest) rate.
+ * Put back the run value found before we stopped ksmd, if we hold it
+ * stopped: on stop, and when a reload switches tuning or stop_when_idle
+ * off.  Then ksmd runs as the host's other KSM users left it.
+ */
+static void ksm_run_put_back(struct agent *a, const char *why)
+{
+	int err;
+
+	if (!a->ksm_idle.stopped)
+		return;
+	err = ksm_run_write(KSM_SYSFS, a->ksm_run_found);
+	if (err)
+		log_err("ksm: Unable to put back run=%u: %s", a->ksm_run_found,
+			strerror(-err));
+	else
+		log_info("ksm: put back run=%u (%s)", a->ksm_run_found, why);
+	a->ksm_idle.stopped = false;
+	a->ksm_idle.slow = false;	/* count idle_after afresh */
+	ksm_set_stopped(a, 0);
+}
+
+/*
+ * Put back the rate KSM had before the tuner first changed it, then run:
+ * on stop, and when a reload switches tuning off.  Other KSM users of the
+ * host then find ksmd as they left it, not at our last (possibly fastest)
+ * rate, nor stopped.
  */
 static void ksm_put_back(struct agent *a, const char *why)
 {
 	int err;
 
-	if (!a->ksm_found_set)
-		return;
-	err = ksm_write(KSM_SYSFS, &a->ksm_found);
-	if (err)
-		log_err("ksm: Unable to put back pages_to_scan=%u sleep_millisecs=%u: "
-			"%s", a->ksm_found.pages_to_scan, a->ksm_found.sleep_ms,
-			strerror(-err));
-	else
-		log_info("ksm: put back pages_to_scan=%u sleep_millisecs=%u%s%s (%s)",
-			 a->ksm_found.pages_to_scan, a->ksm_found.sleep_ms,
-			 a->ksm_found.advisor[0] ? " advisor_mode=" : "",
-			 a->ksm_found.advisor, why);
-	a->ksm_found_set = false;
+	if (a->ksm_found_set) {
+		err = ksm_write(KSM_SYSFS, &a->ksm_found);
+		if (err)
+			log_err("ksm: Unable to put back pages_to_scan=%u "
+				"sleep_millisecs=%u: %s",
+				a->ksm_found.pages_to_scan,
+				a->ksm_found.sleep_ms, strerror(-err));
+		else
+			log_info("ksm: put back pages_to_scan=%u "
+				 "sleep_millisecs=%u%s%s (%s)",
+				 a->ksm_found.pages_to_scan,
+				 a->ksm_found.sleep_ms,
+				 a->ksm_found.advisor[0] ? " advisor_mode=" : "",
+				 a->ksm_found.advisor, why);
+		a->ksm_found_set = false;
+	}
+	ksm_run_put_back(a, why);
 	pthread_mutex_lock(&a->lock);
 	a->ksm.active = 0;
 	pthread_mutex_unlock(&a->lock);
@@ -148,6 +184,8 @@ static void reload(struct agent *a)
 	a->cfg = next;
 	if (!a->cfg.ksm.tune)
 		ksm_put_back(a, "tuning switched off");
+	else if (!a->cfg.ksm.stop_when_idle)
+		ksm_run_put_back(a, "stop_when_idle switched off");
 	sync_forget_refused(a);	/* the new rules may take them */
 	set_config_ok(a, 1, true);
 	log_info("reloaded %s: %zu rules, %zu domains", a->cfg_path,
@@ -180,31 +218,115 @@ static int on_signal(struct agent *a, int fd)
 	return 1;
 }
 
-static void ksm_running_check(struct agent *a)
+static void ksm_running_check(struct agent *a, unsigned int run)
 {
-	unsigned int run = 0;
-	FILE *f = fopen(KSM_SYSFS "/run", "re");
+	bool ours = a->ksm_idle.stopped && run == 0;
 
-	if (f) {
-		if (fscanf(f, "%u", &run) != 1)
-			run = 0;
-		fclose(f);
-	}
-	if (run != 1 && !a->told_ksm_stopped)
+	if (run != 1 && !ours && !a->told_ksm_stopped)
 		log_warn("ksm: not running (" KSM_SYSFS "/run is %u): enrolled "
 			 "VMs will not merge until it is 1", run);
-	a->told_ksm_stopped = run != 1;
+	a->told_ksm_stopped = run != 1 && !ours;
+}
+
+static uint64_t now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* Write @next, the rate ksm_decide() chose over @cur, and log it. */
+static void ksm_set_rate(struct agent *a, const struct ksm_rate *cur,
+			 const struct ksm_rate *next, const char *why)
+{
+	int err;
+
+	if (!a->ksm_found_set) {
+		a->ksm_found = *cur;
+		a->ksm_found_set = true;
+		log_info("ksm: found pages_to_scan=%u sleep_millisecs=%u%s%s, put "
+			 "back on stop", cur->pages_to_scan, cur->sleep_ms,
+			 cur->advisor[0] ? " advisor_mode=" : "", cur->advisor);
+		if (cur->advisor[0] && strcmp(cur->advisor, "none"))
+			log_info("ksm: the kernel's advisor (advisor_mode=%s) is "
+				 "switched off while vmmerged tunes ksmd",
+				 cur->advisor);
+	}
+	err = ksm_write(KSM_SYSFS, next);
+	if (err) {
+		log_err("ksm: Unable to set pages_to_scan=%u sleep_millisecs=%u: "
+			"%s", next->pages_to_scan, next->sleep_ms, strerror(-err));
+		return;
+	}
+	log_info("ksm: pages_to_scan %u -> %u, sleep_millisecs %u -> %u: %s",
+		 cur->pages_to_scan, next->pages_to_scan, cur->sleep_ms,
+		 next->sleep_ms, why);
+	pthread_mutex_lock(&a->lock);
+	a->ksm.rate = *next;
+	a->ksm.changes++;
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* stop_when_idle: stop ksmd after idle_after s of "slow", start it on work. */
+static void ksm_idle(struct agent *a, enum ksm_level level, unsigned int run,
+		     const struct ksm_rate *rate, const char *why)
+{
+	uint64_t now = now_seconds(), idle = now - a->ksm_idle.slow_since;
+	int err;
+
+	switch (ksm_idle_decide(&a->cfg.ksm, &a->ksm_idle, level, run, now)) {
+	case KSM_RUN_KEEP:
+		return;
+	case KSM_RUN_TAKEN:
+		log_warn("ksm: run is %u, not 0 as vmmerged left it: someone "
+			 "else runs ksmd now; stopping it again after %u s of "
+			 "nothing to merge", run, a->cfg.ksm.idle_after);
+		ksm_set_stopped(a, 0);
+		return;
+	case KSM_RUN_STOP:
+		a->ksm_run_found = run;	/* 1: we stop only a running ksmd */
+		err = ksm_run_write(KSM_SYSFS, 0);
+		if (err) {
+			a->ksm_idle.stopped = false;
+			log_err("ksm: Unable to stop ksmd (run=0): %s",
+				strerror(-err));
+			return;
+		}
+		log_info("ksm: stopping ksmd (run=0): nothing left to merge for "
+			 "%llu s (%s); merged pages stay merged",
+			 (unsigned long long)idle, why);
+		ksm_set_stopped(a, 1);
+		return;
+	case KSM_RUN_START:
+		err = ksm_run_write(KSM_SYSFS, 1);
+		if (err) {
+			a->ksm_idle.stopped = true;
+			log_err("ksm: Unable to start ksmd (run=1): %s",
+				strerror(-err));
+			return;
+		}
+		log_info("ksm: starting ksmd (run=1) at pages_to_scan=%u "
+			 "sleep_millisecs=%u: %s", rate->pages_to_scan,
+			 rate->sleep_ms, why);
+		pthread_mutex_lock(&a->lock);
+		a->ksm.stopped = 0;
+		a->ksm.starts++;
+		pthread_mutex_unlock(&a->lock);
+		return;
+	}
 }
 
 /* Every KSM_TUNE_TICKS: set ksmd's rate from the module's estimates. */
 static void tune_ksm(struct agent *a)
 {
 	struct ksm_rate cur, next;
+	enum ksm_level level;
 	struct ksm_input in;
 	struct vmm_vm *vms;
+	unsigned int run;
 	char why[160];
 	size_t nr;
-	int err;
 
 	if (!a->cfg.ksm.tune || !a->nl || ++a->tune_ticks < KSM_TUNE_TICKS)
 		return;
@@ -213,39 +335,19 @@ static void tune_ksm(struct agent *a)
 		return;
 	ksm_input_from(vms, nr, &a->enrolled_ids, &a->nr_enrolled_ids, &in);
 	free(vms);
-	ksm_running_check(a);
+	if (ksm_run_read(KSM_SYSFS, &run))
+		run = 0;
+	ksm_running_check(a, run);
 	if (ksm_read(KSM_SYSFS, &cur))
 		memset(&cur, 0, sizeof(cur));
 	pthread_mutex_lock(&a->lock);
 	a->ksm.active = 1;
 	a->ksm.remaining = in.remaining;
 	pthread_mutex_unlock(&a->lock);
-	if (!ksm_decide(&a->cfg.ksm, &in, &cur, &next, why, sizeof(why)))
-		return;
-	if (!a->ksm_found_set) {
-		a->ksm_found = cur;
-		a->ksm_found_set = true;
-		log_info("ksm: found pages_to_scan=%u sleep_millisecs=%u%s%s, put "
-			 "back on stop", cur.pages_to_scan, cur.sleep_ms,
-			 cur.advisor[0] ? " advisor_mode=" : "", cur.advisor);
-		if (cur.advisor[0] && strcmp(cur.advisor, "none"))
-			log_info("ksm: the kernel's advisor (advisor_mode=%s) is "
-				 "switched off while vmmerged tunes ksmd",
-				 cur.advisor);
-	}
-	err = ksm_write(KSM_SYSFS, &next);
-	if (err) {
-		log_err("ksm: Unable to set pages_to_scan=%u sleep_millisecs=%u: "
-			"%s", next.pages_to_scan, next.sleep_ms, strerror(-err));
-		return;
-	}
-	log_info("ksm: pages_to_scan %u -> %u, sleep_millisecs %u -> %u: %s",
-		 cur.pages_to_scan, next.pages_to_scan, cur.sleep_ms,
-		 next.sleep_ms, why);
-	pthread_mutex_lock(&a->lock);
-	a->ksm.rate = next;
-	a->ksm.changes++;
-	pthread_mutex_unlock(&a->lock);
+	if (ksm_decide_level(&a->cfg.ksm, &in, &cur, &next, why, sizeof(why),
+			     &level))
+		ksm_set_rate(a, &cur, &next, why);
+	ksm_idle(a, level, run, &next, why);
 }
 
 static void on_timer(struct agent *a, int fd, bool watchdog)

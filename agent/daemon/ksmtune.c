@@ -67,8 +67,6 @@ static unsigned int permille(uint64_t part, uint64_t whole)
 	return part >= whole ? 1000 : (unsigned int)(part * 1000 / whole);
 }
 
-enum ksm_level { KSM_LEVEL_OTHER, KSM_LEVEL_SLOW, KSM_LEVEL_STEADY, KSM_LEVEL_FAST };
-
 /* The level the current rate stands for, if it is one of ours. */
 static enum ksm_level ksm_level_of(const struct cfg_ksm *b,
 				   const struct ksm_rate *cur)
@@ -112,6 +110,15 @@ int ksm_decide(const struct cfg_ksm *b, const struct ksm_input *in,
 	       const struct ksm_rate *cur, struct ksm_rate *out,
 	       char *reason, size_t len)
 {
+	enum ksm_level level;
+
+	return ksm_decide_level(b, in, cur, out, reason, len, &level);
+}
+
+int ksm_decide_level(const struct cfg_ksm *b, const struct ksm_input *in,
+		     const struct ksm_rate *cur, struct ksm_rate *out,
+		     char *reason, size_t len, enum ksm_level *level)
+{
 	unsigned int left = permille(in->remaining, in->enrolled_pages);
 	unsigned long long mib = in->remaining * 4096ULL >> 20;
 	unsigned int fast, slow;
@@ -120,27 +127,33 @@ int ksm_decide(const struct cfg_ksm *b, const struct ksm_input *in,
 
 	if (!in->nr_enrolled && !in->nr_sampling) {
 		*out = rate(b->pages_min, b->sleep_ms_max);
+		*level = KSM_LEVEL_SLOW;
 		snprintf(reason, len, "slow: no VM enrolled");
 	} else if (in->new_enrolled) {
 		*out = rate(b->pages_max, b->sleep_ms_min);
+		*level = KSM_LEVEL_FAST;
 		snprintf(reason, len, "fast: %u VM%s newly enrolled, ~%llu MiB "
 			 "to merge", in->new_enrolled,
 			 in->new_enrolled == 1 ? "" : "s", mib);
 	} else if (in->nr_sampling) {
 		*out = rate(b->pages_max, b->sleep_ms_min);
+		*level = KSM_LEVEL_FAST;
 		snprintf(reason, len, "fast: %u VM%s arriving (sampling)",
 			 in->nr_sampling, in->nr_sampling == 1 ? "" : "s");
 	} else if (left >= fast) {
 		*out = rate(b->pages_max, b->sleep_ms_min);
+		*level = KSM_LEVEL_FAST;
 		snprintf(reason, len, "fast: ~%llu MiB (%u.%u%% of enrolled "
 			 "RAM) left to merge", mib, left / 10, left % 10);
 	} else if (left >= slow) {
 		*out = rate((b->pages_min + b->pages_max) / 2,
 			    (b->sleep_ms_min + b->sleep_ms_max) / 2);
+		*level = KSM_LEVEL_STEADY;
 		snprintf(reason, len, "steady: ~%llu MiB (%u.%u%% of enrolled "
 			 "RAM) left to merge", mib, left / 10, left % 10);
 	} else {
 		*out = rate(b->pages_min, b->sleep_ms_max);
+		*level = KSM_LEVEL_SLOW;
 		snprintf(reason, len, "slow: little left to gain, ~%llu MiB "
 			 "(%u.%u%% of enrolled RAM)", mib, left / 10, left % 10);
 	}
@@ -149,6 +162,37 @@ int ksm_decide(const struct cfg_ksm *b, const struct ksm_input *in,
 		strcpy(out->advisor, "none");
 	return out->pages_to_scan != cur->pages_to_scan ||
 		out->sleep_ms != cur->sleep_ms || strcmp(out->advisor, cur->advisor);
+}
+
+enum ksm_run_action ksm_idle_decide(const struct cfg_ksm *b,
+				    struct ksm_idle *st, enum ksm_level level,
+				    unsigned int run, uint64_t now)
+{
+	bool slow = level == KSM_LEVEL_SLOW;
+
+	if (st->stopped && run != 0) {
+		/* Someone else started (or unmerged) ksmd: theirs now. */
+		st->stopped = false;
+		st->slow = slow;
+		st->slow_since = now;
+		return KSM_RUN_TAKEN;
+	}
+	if (slow && !st->slow)
+		st->slow_since = now;
+	st->slow = slow;
+	if (!b->tune || !b->stop_when_idle)
+		return KSM_RUN_KEEP;	/* the caller puts back what it found */
+	if (st->stopped) {
+		if (slow)
+			return KSM_RUN_KEEP;
+		st->stopped = false;
+		return KSM_RUN_START;
+	}
+	if (slow && run == 1 && now - st->slow_since >= b->idle_after) {
+		st->stopped = true;
+		return KSM_RUN_STOP;
+	}
+	return KSM_RUN_KEEP;
 }
 
 static int read_uint(const char *dir, const char *name, unsigned int *v)
@@ -238,4 +282,14 @@ int ksm_write(const char *dir, const struct ksm_rate *r)
 	if (!err && advisor_on)
 		err = write_text(dir, "advisor_mode", r->advisor);
 	return err;
+}
+
+int ksm_run_read(const char *dir, unsigned int *run)
+{
+	return read_uint(dir, "run", run);
+}
+
+int ksm_run_write(const char *dir, unsigned int run)
+{
+	return write_uint(dir, "run", run);
 }

@@ -19,6 +19,15 @@
  * wobbling around a threshold do not flip the rate back and forth.
  * ksm_decide() is pure; ksm_read() and ksm_write() are the sysfs side.
  *
+ * With stop_when_idle = yes, ksm_idle_decide() (pure too) also stops
+ * ksmd (run=0) once the decision has been "slow" for idle_after seconds
+ * without a break: merged pages stay merged with run=0, and a ksmd with
+ * nothing to merge still costs its scan.  It starts ksmd again (run=1) as
+ * soon as the decision leaves "slow": a VM enrolled or sampling, or the
+ * estimate of mergeable memory not merged growing past the slow threshold
+ * (COW-broken merged pages raise it too).  run is written only then:
+ * other KSM users of the host may need ksmd, so the operator must allow it.
+ *
  * On 6.8+ the kernel's own advisor (advisor_mode=scan-time) sets
  * pages_to_scan by itself and refuses writes to it (EINVAL).  The tuner
  * replaces the advisor rather than drive it: the advisor sizes ksmd from
@@ -32,6 +41,7 @@
 #ifndef VMMERGE_KSMTUNE_H
 #define VMMERGE_KSMTUNE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,12 +71,31 @@ struct ksm_rate {
 	char advisor[KSM_ADVISOR_LEN];
 };
 
+enum ksm_level { KSM_LEVEL_OTHER, KSM_LEVEL_SLOW, KSM_LEVEL_STEADY, KSM_LEVEL_FAST };
+
 /* What the metrics show about the tuner. */
 struct ksm_tuning {
 	int active;			/* [ksm] tune = yes */
 	struct ksm_rate rate;		/* last values written */
 	uint64_t changes;
 	uint64_t remaining;		/* pages, at the last decision */
+	int stopped;			/* ksmd held at run=0 by the agent */
+	uint64_t stops, starts;		/* run=0 and run=1 written */
+};
+
+/* What ksm_idle_decide() tells the caller to do with ksmd's run. */
+enum ksm_run_action {
+	KSM_RUN_KEEP,
+	KSM_RUN_STOP,		/* write run=0 */
+	KSM_RUN_START,		/* write run=1: the decision left "slow" */
+	KSM_RUN_TAKEN,		/* run changed under us: no longer ours */
+};
+
+/* The idle state across decisions; zeroed at start. */
+struct ksm_idle {
+	bool stopped;		/* the agent wrote run=0 and holds it */
+	bool slow;		/* the last decision was "slow" */
+	uint64_t slow_since;	/* seconds (monotonic) it has been since */
 };
 
 /*
@@ -82,6 +111,22 @@ void ksm_input_from(const struct vmm_vm *vms, size_t nr, uint64_t **known,
 int ksm_decide(const struct cfg_ksm *b, const struct ksm_input *in,
 	       const struct ksm_rate *cur, struct ksm_rate *out,
 	       char *reason, size_t len);
+/* ksm_decide(), and the level it chose into @level. */
+int ksm_decide_level(const struct cfg_ksm *b, const struct ksm_input *in,
+		     const struct ksm_rate *cur, struct ksm_rate *out,
+		     char *reason, size_t len, enum ksm_level *level);
+/*
+ * What to do with ksmd's run, @run being its value now and @now the time
+ * in seconds, after a decision of level @level.  Tracks in @st how long
+ * the decision has been "slow" (also with stop_when_idle = no, so that
+ * switching it on counts from the last change) and sets @st->stopped on
+ * KSM_RUN_STOP, clears it on KSM_RUN_START and KSM_RUN_TAKEN; the caller
+ * sets it back if its write fails.  Never anything but KSM_RUN_KEEP with
+ * tune or stop_when_idle = no, and STOP only when @run is 1.
+ */
+enum ksm_run_action ksm_idle_decide(const struct cfg_ksm *b,
+				    struct ksm_idle *st, enum ksm_level level,
+				    unsigned int run, uint64_t now);
 /*
  * Read or write pages_to_scan, sleep_millisecs and, where the kernel has
  * it and @r->advisor is set, advisor_mode under @dir.  ksm_write() turns
@@ -90,5 +135,8 @@ int ksm_decide(const struct cfg_ksm *b, const struct ksm_input *in,
  */
 int ksm_read(const char *dir, struct ksm_rate *r);
 int ksm_write(const char *dir, const struct ksm_rate *r);
+/* Read or write ksmd's run under @dir. */
+int ksm_run_read(const char *dir, unsigned int *run);
+int ksm_run_write(const char *dir, unsigned int run);
 
 #endif

@@ -359,6 +359,14 @@ static void agent_health(FILE *f, const struct metrics_snapshot *s)
 		gauge(f, "vmmerged_ksm_remaining_bytes", "gauge",
 		      "Estimated mergeable guest RAM not merged yet",
 		      s->ksm.remaining * s->page_size);
+		gauge(f, "vmmerged_ksm_stopped", "gauge",
+		      "1 while the agent holds ksmd stopped (run=0), nothing "
+		      "being left to merge", s->ksm.stopped);
+		gauge(f, "vmmerged_ksm_stops_total", "counter",
+		      "Times the agent stopped ksmd (run=0)", s->ksm.stops);
+		gauge(f, "vmmerged_ksm_starts_total", "counter",
+		      "Times the agent started ksmd again (run=1)",
+		      s->ksm.starts);
 	}
 	header(f, "vmmerged_start_time_seconds", "gauge",
 	       "When the agent started, seconds since the epoch");

@@ -39,7 +39,9 @@ static const char good[] =
 "\n"
 "[ksm]\n"
 "tune = yes\n"
-"pages_to_scan_max = 8000\n";
+"pages_to_scan_max = 8000\n"
+"stop_when_idle = yes\n"
+"idle_after = 5\n";
 
 static void test_good(void)
 {
@@ -58,6 +60,7 @@ static void test_good(void)
 	CHECK(c.nr_rules == 3);
 	CHECK(c.rules[0].mem_mib == 256 && c.rules[0].line == 12);
 	CHECK(c.ksm.tune && c.ksm.pages_max == 8000 && c.ksm.pages_min == 100);
+	CHECK(c.ksm.stop_when_idle && c.ksm.idle_after == 5);
 	CHECK(c.sources == CFG_SRC_ALL);
 	config_free(&c);
 }
@@ -70,6 +73,8 @@ static void test_defaults(void)
 	CHECK(config_parse_string("", "empty", &c, err, sizeof(err)) == 0);
 	CHECK(c.listen_port == 9873 && !strcmp(c.listen_host, "127.0.0.1"));
 	CHECK(c.nr_vmm == 3 && c.nr_rules == 0);
+	/* run is the operator's: never written unless allowed */
+	CHECK(!c.ksm.tune && !c.ksm.stop_when_idle && c.ksm.idle_after == 60);
 	config_free(&c);
 	CHECK(config_parse_string("[agent]\nlisten = [::1]:80\n", "v6", &c, err,
 				  sizeof(err)) == 0);
@@ -132,6 +137,12 @@ static void test_malformed(void)
 	    "bad.conf:2: [ksm] a minimum exceeds its maximum");
 	bad("[ksm]\nsleep_ms_max = -3\n",
 	    "bad.conf:2: sleep_ms_max: expected 1 to 1000000, got '-3'");
+	bad("[ksm]\nstop_when_idle = sometimes\n",
+	    "bad.conf:2: stop_when_idle: expected yes or no, got 'sometimes'");
+	bad("[ksm]\ntune = yes\nidle_after = 0\n",
+	    "bad.conf:3: idle_after: expected 1 to 86400 seconds, got '0'");
+	bad("[ksm]\nidle_after = 86401\n",
+	    "bad.conf:2: idle_after: expected 1 to 86400 seconds, got '86401'");
 	bad("[agent]\nrescan_interval = 0\n",
 	    "bad.conf:2: rescan_interval: expected 1 to 3600 seconds, got '0'");
 	bad("[rule r]\nmem_mib = 12x\n",

@@ -4,8 +4,10 @@
  *
  * Unit tests of agent/daemon/ksmtune.c: the tuner's inputs summed from the
  * module's VMs (arrivals detected once), each decision level within the
- * configured bounds, no change reported when nothing changes, and the
- * sysfs read/write round trip on a scratch directory.
+ * configured bounds, no change reported when nothing changes, the sysfs
+ * read/write round trip on a scratch directory, and stop_when_idle: ksmd
+ * stopped only after idle_after seconds of "slow", started again on new
+ * work, never touched with stop_when_idle = no.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -173,6 +175,7 @@ static void test_sysfs(void)
 {
 	char dir[] = "/tmp/ksmtune_test.XXXXXX";
 	struct ksm_rate w = { .pages_to_scan = 321, .sleep_ms = 45 }, r = { 0 };
+	unsigned int run = 7;
 	char path[64];
 
 	CHECK(mkdtemp(dir) != NULL);
@@ -184,8 +187,15 @@ static void test_sysfs(void)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/sleep_millisecs", dir);
 	unlink(path);
+	CHECK(ksm_run_write(dir, 0) == 0);
+	CHECK(ksm_run_read(dir, &run) == 0 && run == 0);
+	CHECK(ksm_run_write(dir, 1) == 0);
+	CHECK(ksm_run_read(dir, &run) == 0 && run == 1);
+	snprintf(path, sizeof(path), "%s/run", dir);
+	unlink(path);
 	rmdir(dir);
 	CHECK(ksm_write("/nonexistent/dir", &w) < 0);
+	CHECK(ksm_run_read("/nonexistent/dir", &run) < 0);
 }
 
 static void put(const char *dir, const char *name, const char *text)
@@ -260,6 +270,155 @@ static void test_advisor(void)
 	CHECK(system(why) == 0);
 }
 
+static const struct cfg_ksm idle_bounds = {
+	.tune = true, .pages_min = 100, .pages_max = 4000,
+	.sleep_ms_min = 10, .sleep_ms_max = 200,
+	.stop_when_idle = true, .idle_after = 5,
+};
+
+/* One tuner step at second @now: ksm_decide_level() then ksm_idle_decide(). */
+static enum ksm_run_action step(const struct cfg_ksm *b, struct ksm_idle *st,
+				const struct ksm_input *in, struct ksm_rate *cur,
+				unsigned int *run, uint64_t now)
+{
+	enum ksm_run_action act;
+	enum ksm_level level;
+	struct ksm_rate out;
+	char why[160];
+
+	ksm_decide_level(b, in, cur, &out, why, sizeof(why), &level);
+	*cur = out;
+	act = ksm_idle_decide(b, st, level, *run, now);
+	if (act == KSM_RUN_STOP)
+		*run = 0;
+	if (act == KSM_RUN_START)
+		*run = 1;
+	return act;
+}
+
+/* Stopped after idle_after s of "slow" without a break, not before. */
+static void test_idle_after(void)
+{
+	struct ksm_input in = { .nr_enrolled = 2, .enrolled_pages = 100000,
+				.remaining = 9000 };
+	struct ksm_rate cur = { .pages_to_scan = 4000, .sleep_ms = 10 };
+	struct ksm_idle st = { 0 };
+	unsigned int run = 1, t;
+
+	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 100) == KSM_RUN_KEEP);
+	in.remaining = 1000;		/* 1%: slow from t=102 */
+	for (t = 102; t < 107; t++)
+		CHECK(step(&idle_bounds, &st, &in, &cur, &run, t) == KSM_RUN_KEEP);
+	in.remaining = 5000;		/* a break: steady at 107 */
+	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 107) == KSM_RUN_KEEP);
+	in.remaining = 1000;		/* slow again from 108 */
+	for (t = 108; t < 113; t++)
+		CHECK(step(&idle_bounds, &st, &in, &cur, &run, t) == KSM_RUN_KEEP);
+	CHECK(run == 1 && !st.stopped);
+	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 113) == KSM_RUN_STOP);
+	CHECK(run == 0 && st.stopped);
+	/* Held stopped while slow: nothing written. */
+	for (t = 114; t < 200; t += 2)
+		CHECK(step(&idle_bounds, &st, &in, &cur, &run, t) == KSM_RUN_KEEP);
+	/* Nothing enrolled at all is slow too. */
+	st = (struct ksm_idle){ 0 };
+	run = 1;
+	in = (struct ksm_input){ 0 };
+	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 0) == KSM_RUN_KEEP);
+	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 5) == KSM_RUN_STOP);
+}
+
+/* Started again when the decision leaves "slow", whatever the reason. */
+static void test_idle_restart(void)
+{
+	struct ksm_input idle = { .nr_enrolled = 2, .enrolled_pages = 100000,
+				  .remaining = 1000 }, in;
+	struct ksm_rate cur = { .pages_to_scan = 100, .sleep_ms = 200 };
+	struct ksm_idle st = { 0 };
+	unsigned int run = 1;
+
+	step(&idle_bounds, &st, &idle, &cur, &run, 0);
+	CHECK(step(&idle_bounds, &st, &idle, &cur, &run, 6) == KSM_RUN_STOP);
+
+	in = idle;			/* a VM enrolled */
+	in.nr_enrolled = 3;
+	in.new_enrolled = 1;
+	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 8) == KSM_RUN_START);
+	CHECK(run == 1 && !st.stopped && cur.pages_to_scan == 4000);
+	/* Merged: stopped again only idle_after s after it is slow again. */
+	in = idle;
+	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 10) == KSM_RUN_KEEP);
+	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 14) == KSM_RUN_KEEP);
+	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 16) == KSM_RUN_STOP);
+
+	in.nr_sampling = 1;		/* a VM being sampled */
+	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 18) == KSM_RUN_START);
+	in.nr_sampling = 0;
+	step(&idle_bounds, &st, &in, &cur, &run, 20);
+	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 26) == KSM_RUN_STOP);
+
+	/*
+	 * Merged pages COW-broken: remaining grows.  From slow it must pass
+	 * the slow threshold plus the hysteresis (4.5%), not merely 3%.
+	 */
+	in.remaining = 4400;
+	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 28) == KSM_RUN_KEEP);
+	CHECK(run == 0);
+	in.remaining = 4600;
+	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 30) == KSM_RUN_START);
+	CHECK(run == 1 && cur.pages_to_scan == 2050);
+}
+
+/* run is never written with stop_when_idle = no, nor unless it is 1. */
+static void test_idle_never(void)
+{
+	struct ksm_input in = { .nr_enrolled = 1, .enrolled_pages = 1000 };
+	struct ksm_rate cur = { .pages_to_scan = 100, .sleep_ms = 200 };
+	struct cfg_ksm off = idle_bounds, untuned = idle_bounds;
+	struct ksm_idle st = { 0 };
+	unsigned int run = 1, t, writes = 0;
+
+	off.stop_when_idle = false;
+	untuned.tune = false;
+	for (t = 0; t < 1000; t += 2) {
+		writes += step(&off, &st, &in, &cur, &run, t) != KSM_RUN_KEEP;
+		writes += step(&untuned, &st, &in, &cur, &run, t) != KSM_RUN_KEEP;
+	}
+	CHECK(writes == 0 && run == 1);
+	/* ksmd stopped (0) or unmerging (2) by someone else: left alone. */
+	st = (struct ksm_idle){ 0 };
+	for (run = 0; run <= 2; run += 2)
+		for (t = 0; t < 100; t += 2)
+			writes += step(&idle_bounds, &st, &in, &cur, &run, t) !=
+				KSM_RUN_KEEP;
+	CHECK(writes == 0);
+	/* Switched on later: idle_after counts from the last change. */
+	run = 1;
+	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 100) == KSM_RUN_STOP);
+}
+
+/* Someone else wrote run while we held it at 0: no longer ours. */
+static void test_idle_taken(void)
+{
+	struct ksm_input in = { .nr_enrolled = 1, .enrolled_pages = 1000 };
+	struct ksm_rate cur = { .pages_to_scan = 100, .sleep_ms = 200 };
+	struct ksm_idle st = { 0 };
+	unsigned int run = 1;
+
+	step(&idle_bounds, &st, &in, &cur, &run, 0);
+	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 5) == KSM_RUN_STOP);
+	run = 1;			/* the operator */
+	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 7) == KSM_RUN_TAKEN);
+	CHECK(!st.stopped);
+	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 11) == KSM_RUN_KEEP);
+	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 12) == KSM_RUN_STOP);
+	/* Work arrives with ksmd at 2 (unmerging): not started by us. */
+	run = 2;
+	in.new_enrolled = 1;
+	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 13) == KSM_RUN_TAKEN);
+	CHECK(run == 2);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -269,6 +428,10 @@ int main(void)
 		{ "hysteresis", test_hysteresis },
 		{ "sysfs-round-trip", test_sysfs },
 		{ "advisor-replaced", test_advisor },
+		{ "idle-after", test_idle_after },
+		{ "idle-restart", test_idle_restart },
+		{ "idle-never-unless-allowed", test_idle_never },
+		{ "idle-run-taken", test_idle_taken },
 	};
 
 	return RUN_TESTS("ksmtune_test", tests);
