@@ -573,9 +573,20 @@ def cmd_check(a):
     if "none" in res:
         case("bench-none-no-merging", res["none"]["final_sharing"] == 0,
              f"pages_sharing {res['none']['final_sharing']} without merging")
-    for ph in ("static", "kata", "vmmerge"):
+    for ph in ("static", "kata", "vmmerge", "prctl", "advisor"):
         if ph in res:
             case(f"bench-{ph}-saves", res[ph]["final_sharing"] > 0, "nothing merged")
+    # Guest RAM only: where the module enrols (and nothing else makes a
+    # VMA mergeable), no KSM page is mapped outside guest RAM; merge-any
+    # (prctl) merges the VMM's own memory too.
+    for ph in ("default", "static", "kata", "vmmerge"):
+        if ph in res and res[ph].get("outside_guest") is not None:
+            case(f"bench-{ph}-guest-ram-only", res[ph]["outside_guest"] == 0,
+                 f"{res[ph]['outside_guest']} KSM pages mapped outside guest RAM "
+                 f"({res[ph].get('outside_guest_by_kind')})")
+    if "prctl" in res and res["prctl"].get("outside_guest") is not None:
+        case("bench-prctl-beyond-guest-ram", res["prctl"]["outside_guest"] > 0,
+             "merge-any merged nothing outside guest RAM")
     for ph in want:
         sp = os.path.join(d, f"split-{ph}.json")
         try:
