@@ -225,14 +225,20 @@ static void vm_states(FILE *f, const struct metrics_snapshot *s)
 		label(f, "state", vmm_state_name(s->vms[j].state), false);
 		fputs("} 1\n", f);
 	}
+}
+
+/* Such a VMM's other memory merges too: the module cannot stop that. */
+static void vm_merge_any(FILE *f, const struct metrics_snapshot *s)
+{
+	size_t j;
+
 	header(f, "vmmerge_vm_merge_any", "gauge",
-	       "1 if the VM's VMM asked KSM to merge all its memory (PR_SET_MEMORY_MERGE): more than guest RAM merges");
+	       "1 if the VM's VMM asked KSM to merge all its memory "
+	       "(PR_SET_MEMORY_MERGE): more than guest RAM merges");
 	for (j = 0; j < s->nr_vms; j++) {
 		fputs("vmmerge_vm_merge_any", f);
-		label(f, "vm", s->vms[j].name, true);
-		label(f, "stack", s->vms[j].group, false);
-		label(f, "domain", s->vms[j].domain, false);
-		fprintf(f, "} %d\n", s->vms[j].merge_any);
+		vm_labels(f, &s->vms[j]);
+		fprintf(f, " %d\n", s->vms[j].merge_any);
 	}
 }
 
@@ -383,6 +389,7 @@ void metrics_format(FILE *f, const struct metrics_snapshot *s)
 	stack_figures(f, s);
 	vm_figures(f, s);
 	vm_states(f, s);
+	vm_merge_any(f, s);
 	vm_estimates(f, s);
 	stack_estimates(f, s);
 	hint_figures(f, s);

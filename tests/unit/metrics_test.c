@@ -74,6 +74,13 @@ static void test_samples(void)
 		     "id=\"5\",stack=\"python3.11\",domain=\"default\"} 8192\n"));
 	CHECK(strstr(t, "\nvmmerge_domain_isolated{domain=\"default\"} 1\n"));
 	CHECK(strstr(t, "state=\"enrolled\"} 1\n"));
+	CHECK(strstr(t, "\nvmmerge_vm_merge_any{vm=\"fc-\\\"1\\\"\\\\x\","
+		     "id=\"5\",stack=\"python3.11\",domain=\"default\"} 0\n"));
+	free(t);
+	vm.merge_any = true;
+	t = render(&s);
+	CHECK(strstr(t, "\nvmmerge_vm_merge_any{vm=\"fc-\\\"1\\\"\\\\x\","
+		     "id=\"5\",stack=\"python3.11\",domain=\"default\"} 1\n"));
 	CHECK(strstr(t, "# TYPE vmmerge_ksm_full_scans_total counter\n"
 		     "vmmerge_ksm_full_scans_total 3\n"));
 	CHECK(strstr(t, "\nvmmerged_vm_registered_total 4\n"));
