@@ -2,9 +2,60 @@
 /*
  * Copyright (C) 2026 The vmmerge developers.
  *
- * vmmergectl status [--json]: the module's host-wide figures.
+ * vmmergectl status [--json]: the module's host-wide figures, and whether
+ * ksmd runs and how fast (read from its sysfs files: the agent may stop it
+ * when nothing is left to merge, and merged pages stay merged meanwhile).
  */
 #include "ctl.h"
+
+#define KSM_SYSFS "/sys/kernel/mm/ksm/"
+
+struct ksmd_state {
+	long long run;		/* -1: unknown (no KSM, or not readable) */
+	long long pages_to_scan;
+	long long sleep_millisecs;
+};
+
+static long long ksm_value(const char *name)
+{
+	char path[64];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), KSM_SYSFS "%s", name);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static void ksmd_read(struct ksmd_state *k)
+{
+	k->run = ksm_value("run");
+	k->pages_to_scan = ksm_value("pages_to_scan");
+	k->sleep_millisecs = ksm_value("sleep_millisecs");
+}
+
+static void print_ksmd(FILE *f, const struct ksmd_state *k)
+{
+	switch (k->run) {
+	case 0:
+		fputs("ksmd: stopped (run=0): merged pages stay merged\n", f);
+		break;
+	case 1:
+		fprintf(f, "ksmd: running, %lld pages every %lld ms\n",
+			k->pages_to_scan, k->sleep_millisecs);
+		break;
+	case 2:
+		fputs("ksmd: un-merging everything (run=2)\n", f);
+		break;
+	default:
+		fputs("ksmd: state unknown (" KSM_SYSFS "run not readable)\n", f);
+	}
+}
 
 void print_host(FILE *f, const struct vmm_host *h)
 {
@@ -29,6 +80,30 @@ void print_host(FILE *f, const struct vmm_host *h)
 		(unsigned long long)h->ksm_pages_unshared,
 		(unsigned long long)h->ksm_full_scans,
 		h->ksm_merge_across_nodes);
+}
+
+static void print_status(FILE *f, const struct vmm_host *h)
+{
+	struct ksmd_state k;
+
+	print_host(f, h);
+	ksmd_read(&k);
+	print_ksmd(f, &k);
+}
+
+/* run, pages_to_scan and sleep_millisecs; null where unreadable. */
+static struct json_object *json_ksmd(void)
+{
+	struct json_object *o = json_object_new_object();
+	struct ksmd_state k;
+
+	ksmd_read(&k);
+	json_object_object_add(o, "run", k.run < 0 ? NULL : json_object_new_int64(k.run));
+	json_object_object_add(o, "pages_to_scan", k.pages_to_scan < 0 ? NULL :
+			       json_object_new_int64(k.pages_to_scan));
+	json_object_object_add(o, "sleep_millisecs", k.sleep_millisecs < 0 ? NULL :
+			       json_object_new_int64(k.sleep_millisecs));
+	return o;
 }
 
 static struct json_object *json_host(const struct vmm_host *h)
@@ -57,6 +132,7 @@ static struct json_object *json_host(const struct vmm_host *h)
 	json_object_object_add(k, "merge_across_nodes",
 			       json_object_new_int(h->ksm_merge_across_nodes));
 	json_object_object_add(o, "ksm", k);
+	json_object_object_add(o, "ksmd", json_ksmd());
 	return o;
 }
 
@@ -70,7 +146,7 @@ static int show(struct vnl *v, void *arg)
 	if (*(int *)arg)
 		ctl_json_print(json_host(&h));
 	else
-		print_host(stdout, &h);
+		print_status(stdout, &h);
 	return 0;
 }
 

@@ -28,6 +28,7 @@ AI_IDLE=${AI_IDLE:-5}
 AI_WATCH=${AI_WATCH:-20}
 
 AGENT=$VMT_REPO/agent/vmmerged
+CTL=$VMT_REPO/agent/vmmergectl
 BADVMM=$VMT_REPO/tests/tools/badvmm
 CONF=/tmp/vmmerged-idle.conf
 ALOG=/tmp/vmmerged-idle.log
@@ -174,12 +175,16 @@ after=$(ksm_merging_pages "${BV_PID[b0]}")
 check merged-stay-merged eval '[ "$after" -ge "$before" ] && [ "$after" -gt 0 ] && run_is 0'
 log "b0 merged pages with run=0: $before, 6 s later $after"
 check no-warning-own-stop eval '! grep -q "ksm: not running" "$ALOG"'
+# The operator sees it in `vmmergectl status` (text and JSON) too.
+check status-says-stopped eval '"$CTL" status | grep -q "^ksmd: stopped (run=0)"'
+check status-json-run-0 eval '[ "$("$CTL" status --json | python3 -c "import json,sys; print(json.load(sys.stdin)[\"ksmd\"][\"run\"])")" = 0 ]'
 
 # ---- 2. an arrival starts it, and it stops again once merged
 starts=$(nlog "$START")
 stops=$(nlog "$STOP")
 bv_start b2 || die "badvmm b2 did not start"
 check started-on-arrival wait_until 120 start_seen "$starts"
+check status-says-running eval '"$CTL" status | grep -q "^ksmd: running, [0-9]* pages every [0-9]* ms"'
 check arrival-reason eval 'grep "$START" "$ALOG" | tail -n 1 | grep -q "at pages_to_scan=4000 sleep_millisecs=10: fast: .*\(newly enrolled\|arriving\)"'
 check arrival-enrolled wait_until 120 enrolled b2
 check arrival-merged wait_until 300 merged b2
