@@ -317,6 +317,20 @@ static void ksm_idle(struct agent *a, enum ksm_level level, unsigned int run,
 	}
 }
 
+/* The module's min_samples knob; its default where it cannot be read. */
+static uint64_t module_min_samples(void)
+{
+	unsigned long long v = 256;
+	FILE *f = fopen("/sys/kernel/vmmerge/min_samples", "re");
+
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 256;
+		fclose(f);
+	}
+	return v;
+}
+
 /* Every KSM_TUNE_TICKS: set ksmd's rate from the module's estimates. */
 static void tune_ksm(struct agent *a)
 {
@@ -333,7 +347,8 @@ static void tune_ksm(struct agent *a)
 	a->tune_ticks = 0;
 	if (vnl_dump_vms(a->nl, &vms, &nr))
 		return;
-	ksm_input_from(vms, nr, &a->enrolled_ids, &a->nr_enrolled_ids, &in);
+	ksm_input_from(vms, nr, module_min_samples(), &a->enrolled_ids,
+		       &a->nr_enrolled_ids, &in);
 	free(vms);
 	if (ksm_run_read(KSM_SYSFS, &run))
 		run = 0;

@@ -31,8 +31,16 @@ static uint64_t vm_remaining(const struct vmm_vm *vm)
 	return want > done ? want - done : 0;
 }
 
-void ksm_input_from(const struct vmm_vm *vms, size_t nr, uint64_t **known,
-		    size_t *nr_known, struct ksm_input *in)
+/* No estimate yet: never estimated, or fewer samples than one needs. */
+static bool estimate_pending(const struct vmm_vm *vm, uint64_t min_samples)
+{
+	uint64_t need = vm->est.pages < min_samples ? vm->est.pages : min_samples;
+
+	return !vm->est.pages || vm->est.samples < need;
+}
+
+void ksm_input_from(const struct vmm_vm *vms, size_t nr, uint64_t min_samples,
+		    uint64_t **known, size_t *nr_known, struct ksm_input *in)
 {
 	uint64_t *now = calloc(nr ? nr : 1, sizeof(*now));
 	size_t i, n = 0;
@@ -46,6 +54,8 @@ void ksm_input_from(const struct vmm_vm *vms, size_t nr, uint64_t **known,
 		if (vm->state != VMMERGE_VM_ENROLLED)
 			continue;
 		in->nr_enrolled++;
+		if (estimate_pending(vm, min_samples))
+			in->nr_pending++;
 		in->enrolled_pages += vm->est.pages;
 		in->remaining += vm_remaining(vm);
 		if (!was_known(*known, *nr_known, vm->id))
@@ -140,6 +150,13 @@ int ksm_decide_level(const struct cfg_ksm *b, const struct ksm_input *in,
 		*level = KSM_LEVEL_FAST;
 		snprintf(reason, len, "fast: %u VM%s arriving (sampling)",
 			 in->nr_sampling, in->nr_sampling == 1 ? "" : "s");
+	} else if (in->nr_pending) {
+		/* Nothing is known of them yet, so "nothing left" is not known. */
+		*out = rate(b->pages_max, b->sleep_ms_min);
+		*level = KSM_LEVEL_FAST;
+		snprintf(reason, len, "fast: %u VM%s arriving (enrolled, "
+			 "estimate pending)", in->nr_pending,
+			 in->nr_pending == 1 ? "" : "s");
 	} else if (left >= fast) {
 		*out = rate(b->pages_max, b->sleep_ms_min);
 		*level = KSM_LEVEL_FAST;

@@ -58,6 +58,7 @@ struct ksm_input {
 	unsigned int nr_enrolled;
 	unsigned int new_enrolled;	/* enrolled since the last decision */
 	unsigned int nr_sampling;	/* waiting for a first estimate */
+	unsigned int nr_pending;	/* enrolled, first estimate not in yet */
 	uint64_t enrolled_pages;	/* guest RAM of the enrolled VMs */
 	uint64_t remaining;		/* estimated mergeable, not merged */
 };
@@ -101,9 +102,12 @@ struct ksm_idle {
 /*
  * Sum @vms into @in; @known holds the ids that were enrolled at the
  * previous call (@nr_known of them) and is replaced by the current ones.
+ * An enrolled VM with fewer than @min_samples samples (the module's knob;
+ * all of its pages, if it has fewer) has no estimate yet: it counts as
+ * pending, not as a VM with nothing left to merge.
  */
-void ksm_input_from(const struct vmm_vm *vms, size_t nr, uint64_t **known,
-		    size_t *nr_known, struct ksm_input *in);
+void ksm_input_from(const struct vmm_vm *vms, size_t nr, uint64_t min_samples,
+		    uint64_t **known, size_t *nr_known, struct ksm_input *in);
 /*
  * The rate for @in within @b into @out, and a one-line reason.  Returns
  * 1 if @out differs from @cur, 0 if not.

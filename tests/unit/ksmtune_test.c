@@ -32,6 +32,7 @@ static void vm(struct vmm_vm *v, uint64_t id, uint32_t state, uint64_t pages,
 	v->id = id;
 	v->state = state;
 	v->est.pages = pages;
+	v->est.samples = pages;		/* sampled whole */
 	v->est.zero = mergeable / 2;
 	v->est.dup_domain = mergeable - mergeable / 2;
 	v->stats.merged = merged;
@@ -47,19 +48,60 @@ static void test_input(void)
 	vm(&vms[0], 1, VMMERGE_VM_ENROLLED, 1000, 600, 100);
 	vm(&vms[1], 2, VMMERGE_VM_SAMPLING, 1000, 0, 0);
 	vm(&vms[2], 3, VMMERGE_VM_ENROLLED, 1000, 100, 300); /* ahead */
-	ksm_input_from(vms, 3, &known, &nr_known, &in);
+	ksm_input_from(vms, 3, 256, &known, &nr_known, &in);
 	CHECK(in.nr_enrolled == 2 && in.nr_sampling == 1);
 	CHECK(in.new_enrolled == 2 && nr_known == 2);
 	CHECK(in.enrolled_pages == 2000);
 	CHECK(in.remaining == 500);	/* 500 + 0: never negative */
 	/* Same VMs again: no arrival; vm 2 enrolled now: one arrival. */
-	ksm_input_from(vms, 3, &known, &nr_known, &in);
+	ksm_input_from(vms, 3, 256, &known, &nr_known, &in);
 	CHECK(in.new_enrolled == 0);
 	vms[1].state = VMMERGE_VM_ENROLLED;
-	ksm_input_from(vms, 3, &known, &nr_known, &in);
+	ksm_input_from(vms, 3, 256, &known, &nr_known, &in);
 	CHECK(in.new_enrolled == 1 && in.nr_sampling == 0);
-	ksm_input_from(NULL, 0, &known, &nr_known, &in);
+	ksm_input_from(NULL, 0, 256, &known, &nr_known, &in);
 	CHECK(in.nr_enrolled == 0 && nr_known == 0);
+	free(known);
+}
+
+/*
+ * An enrolled VM whose first estimate is not in (never estimated, or fewer
+ * than min_samples samples) is arriving: ksmd stays fast, and does not
+ * count as idle, until its estimate says what is left.
+ */
+static void test_pending(void)
+{
+	struct ksm_rate cur = { .pages_to_scan = 100, .sleep_ms = 200 }, out;
+	struct vmm_vm vms[2];
+	uint64_t *known = NULL;
+	size_t nr_known = 0;
+	struct ksm_input in;
+	char why[160];
+
+	vm(&vms[0], 1, VMMERGE_VM_ENROLLED, 1000, 600, 600);	/* merged */
+	vm(&vms[1], 2, VMMERGE_VM_ENROLLED, 0, 0, 0);	/* never estimated */
+	vms[1].est.samples = 0;
+	ksm_input_from(vms, 2, 256, &known, &nr_known, &in);
+	CHECK(in.nr_pending == 1);
+	ksm_input_from(vms, 2, 256, &known, &nr_known, &in); /* not new now */
+	CHECK(in.new_enrolled == 0 && in.nr_pending == 1 && in.remaining == 0);
+	CHECK(ksm_decide(&bounds, &in, &cur, &out, why, sizeof(why)) == 1);
+	CHECK(out.pages_to_scan == 4000 && strstr(why, "estimate pending"));
+	/* A few samples are not an estimate yet ... */
+	vms[1].est.pages = 32768;
+	vms[1].est.samples = 100;
+	ksm_input_from(vms, 2, 256, &known, &nr_known, &in);
+	CHECK(in.nr_pending == 1);
+	/* ... min_samples are; and a VM smaller than that, sampled whole. */
+	vms[1].est.samples = 256;
+	ksm_input_from(vms, 2, 256, &known, &nr_known, &in);
+	CHECK(in.nr_pending == 0);
+	vms[1].est.pages = 100;
+	vms[1].est.samples = 100;
+	ksm_input_from(vms, 2, 256, &known, &nr_known, &in);
+	CHECK(in.nr_pending == 0);
+	CHECK(ksm_decide(&bounds, &in, &cur, &out, why, sizeof(why)) == 0);
+	CHECK(strstr(why, "slow"));
 	free(known);
 }
 
@@ -423,6 +465,7 @@ int main(void)
 {
 	static const struct unit_test tests[] = {
 		{ "input-from-vms", test_input },
+		{ "estimate-pending", test_pending },
 		{ "decision-levels", test_levels },
 		{ "no-change", test_no_change },
 		{ "hysteresis", test_hysteresis },
