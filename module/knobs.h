@@ -20,6 +20,8 @@
  * @scan_pages_per_sec: the scanner samples at most this many pages a second
  * @scan_batch: pages sampled between two sleeps of the scanner
  * @scan_cpu_permille: the scanner uses at most this share of one CPU
+ * @scan_calm_max: levels of calm at most; with every VM settled the scanner
+ *	samples and estimates 2^scan_calm_max times less often than its budget
  * @max_fingerprints: fingerprint slots over all VMs; beyond it VMs are
  *	sampled more sparsely
  * @estimate_interval_ms: estimates are recomputed at most this often
@@ -42,6 +44,7 @@ struct vmm_knobs {
 	unsigned int scan_pages_per_sec;
 	unsigned int scan_batch;
 	unsigned int scan_cpu_permille;
+	unsigned int scan_calm_max;
 	unsigned int max_fingerprints;
 	unsigned int estimate_interval_ms;
 	unsigned int min_yield;

@@ -16,7 +16,10 @@
  * first samples of a pass are spread over the whole VM and a first estimate
  * exists after a few hundred samples.  The budget goes to the VM with the
  * fewest samples, weighted by how settled its content is: new VMs come first,
- * VMs whose fingerprints stopped changing are visited rarely.
+ * VMs whose fingerprints stopped changing are visited rarely.  When every VM
+ * is settled the scanner itself slows down (sampling and estimation both,
+ * by 2^calm of the least settled VM), so that a host whose guests do not
+ * change costs a small floor; new content in any VM wakes it at once.
  */
 #include <linux/freezer.h>
 #include <linux/gcd.h>
@@ -43,10 +46,12 @@ atomic64_t vmm_scan_batches;
 atomic64_t vmm_scan_time_ns;
 atomic64_t vmm_scan_estimations;
 atomic64_t vmm_fingerprints;
+unsigned int vmm_scan_calm;	/* the lowest calm of all VMs; vmm_reg.lock */
 
 static struct task_struct *vmm_scan_task;
 static DECLARE_WAIT_QUEUE_HEAD(vmm_scan_wait);
 static unsigned long vmm_scan_last_estimate;
+static u64 vmm_scan_estimated_generation = U64_MAX;
 
 static unsigned long vmm_vm_pages(const struct vmm_vm *vm)
 {
@@ -212,7 +217,9 @@ void vmm_scan_set_key(const u8 *key)
 		memset(&vm->scan.est, 0, sizeof(vm->scan.est));
 		vm->scan.sampled = 0;
 		vm->scan.visited = 0;
-		vm->scan.changed = 0;
+		vm->scan.passes = 0;
+		vm->scan.win_seen = 0;
+		vm->scan.win_changed = 0;
 		vm->scan.calm = 0;
 	}
 	list_for_each_entry(group, &vmm_reg.groups, list)
@@ -226,14 +233,39 @@ static void vmm_scan_advance(struct vmm_vm_scan *scan)
 	scan->pos = (scan->pos + scan->step) % scan->nr_slots;
 	if (++scan->visited < scan->nr_slots)
 		return;
-	/* A pass ended: settle down if little changed, wake up otherwise. */
-	if (scan->changed * 50 <= scan->nr_slots)
-		scan->calm = min(scan->calm + 1, VMM_SCAN_CALM_MAX);
-	else
-		scan->calm = 0;
 	scan->passes++;
 	scan->visited = 0;
-	scan->changed = 0;
+}
+
+static void vmm_scan_window_reset(struct vmm_vm_scan *scan)
+{
+	scan->win_seen = 0;
+	scan->win_changed = 0;
+}
+
+/*
+ * Judge calm on the sample just taken (see VMM_SCAN_WINDOW).  The first
+ * pass sees every slot for the first time and says nothing about change,
+ * so calm starts after it.
+ */
+static void vmm_scan_judge(struct vmm_vm_scan *scan, bool changed)
+{
+	if (!scan->passes)
+		return;
+	scan->win_changed += changed;
+	if (scan->win_changed * VMM_SCAN_WAKE_RATIO > VMM_SCAN_WINDOW) {
+		/* New content: full attention now, not at the window's end. */
+		scan->calm = 0;
+		vmm_scan_window_reset(scan);
+		return;
+	}
+	if (++scan->win_seen < VMM_SCAN_WINDOW)
+		return;
+	if (scan->win_changed * VMM_SCAN_CALM_RATIO <= VMM_SCAN_WINDOW)
+		scan->calm = min(scan->calm + 1, READ_ONCE(vmm_knobs.scan_calm_max));
+	else if (scan->calm)
+		scan->calm--;
+	vmm_scan_window_reset(scan);
 }
 
 /* Sample up to @budget slots of @vm; returns how many were sampled. */
@@ -242,6 +274,7 @@ static unsigned int vmm_scan_vm(struct vmm_vm *vm, unsigned int budget)
 	struct vmm_vm_scan *scan = &vm->scan;
 	struct mm_struct *mm = vm->mm;
 	unsigned int done = 0;
+	bool changed;
 	u64 fp;
 
 	if (atomic_read(&vm->exited) || !mmget_not_zero(mm))
@@ -250,12 +283,13 @@ static unsigned int vmm_scan_vm(struct vmm_vm *vm, unsigned int budget)
 		/* Short stretches under the lock: the VMM may want it. */
 		do {
 			fp = vmm_sample(mm, vmm_slot_addr(vm, scan->pos));
+			changed = false;
 			if (scan->fps[scan->pos] != fp) {
-				if (scan->fps[scan->pos] != VMM_FP_UNSEEN)
-					scan->changed++;
+				changed = scan->fps[scan->pos] != VMM_FP_UNSEEN;
 				scan->fps[scan->pos] = fp;
 			}
 			scan->sampled++;
+			vmm_scan_judge(scan, changed);
 			vmm_scan_advance(scan);
 		} while (++done < budget && !need_resched());
 		mmap_read_unlock(mm);
@@ -265,42 +299,69 @@ static unsigned int vmm_scan_vm(struct vmm_vm *vm, unsigned int budget)
 	return done;
 }
 
-/* Fewest samples first, each level of calm halving a VM's claim. */
-static struct vmm_vm *vmm_scan_pick(void)
+/*
+ * Fewest samples first, each level of calm halving a VM's claim.  *@calm is
+ * the lowest calm of all VMs: how much the scanner as a whole may slow down.
+ */
+static struct vmm_vm *vmm_scan_pick(unsigned int *calm)
 {
+	unsigned int max = READ_ONCE(vmm_knobs.scan_calm_max), c;
 	struct vmm_vm *vm, *best = NULL;
 	u64 key, best_key = U64_MAX;
 
+	*calm = max;
 	list_for_each_entry(vm, &vmm_reg.vms, list) {
 		if (!vm->scan.fps || atomic_read(&vm->exited))
 			continue;
-		key = vm->scan.sampled << vm->scan.calm;
+		c = min(vm->scan.calm, max);
+		*calm = min(*calm, c);
+		key = vm->scan.sampled << c;
 		if (key < best_key) {
 			best = vm;
 			best_key = key;
 		}
 	}
+	if (!best)
+		*calm = 0;
 	return best;
 }
 
-/* Returns the pages sampled; *@ns is the batch's duration. */
-static unsigned int vmm_scan_batch(u64 *ns)
+/*
+ * Estimates are redone every estimate_interval_ms while anything changes,
+ * 2^@calm times less often once everything is settled, and at the next
+ * interval after a VM, group or domain came, went or moved.
+ */
+static bool vmm_scan_estimate_due(unsigned int calm)
+{
+	unsigned long interval = msecs_to_jiffies(READ_ONCE(vmm_knobs.estimate_interval_ms));
+
+	if (time_before(jiffies, vmm_scan_last_estimate + interval))
+		return false;
+	return vmm_reg.generation != vmm_scan_estimated_generation ||
+	       time_after_eq(jiffies, vmm_scan_last_estimate + (interval << calm));
+}
+
+/* Returns the pages sampled; *@ns is the batch's duration, *@calm as above. */
+static unsigned int vmm_scan_batch(u64 *ns, unsigned int *calm)
 {
 	unsigned int budget = READ_ONCE(vmm_knobs.scan_batch), done = 0;
 	struct vmm_vm *vm;
 	u64 start = ktime_get_ns();
 
 	mutex_lock(&vmm_reg.lock);
-	vm = vmm_scan_pick();
+	vm = vmm_scan_pick(calm);
 	if (vm)
 		done = vmm_scan_vm(vm, budget);
-	if (time_after_eq(jiffies, vmm_scan_last_estimate +
-			  msecs_to_jiffies(READ_ONCE(vmm_knobs.estimate_interval_ms)))) {
+	if (vmm_scan_estimate_due(*calm)) {
 		vmm_scan_last_estimate = jiffies;
-		if (!vmm_estimate_all())
+		if (!vmm_estimate_all()) {
+			vmm_scan_estimated_generation = vmm_reg.generation;
 			vmm_policy_apply();
+		}
 		atomic64_inc(&vmm_scan_estimations);
 	}
+	/* A VM woken by this batch counts from the next one on. */
+	vmm_scan_calm = *calm;
 	mutex_unlock(&vmm_reg.lock);
 	/* The counters move before scan_batches, which readers poll. */
 	*ns = ktime_get_ns() - start;
@@ -317,12 +378,12 @@ static bool vmm_scan_idle(void)
 }
 
 /*
- * Sleep long enough for both budgets: scan_pages_per_sec, and
- * scan_cpu_permille of one CPU given how long the batch took.
+ * Sleep long enough for both budgets: scan_pages_per_sec (slowed down by
+ * 2^@calm), and scan_cpu_permille of one CPU given how long the batch took.
  */
-static unsigned long vmm_scan_pause_ms(unsigned int done, u64 ns)
+static unsigned long vmm_scan_pause_ms(unsigned int done, u64 ns, unsigned int calm)
 {
-	unsigned int rate = max(READ_ONCE(vmm_knobs.scan_pages_per_sec), 1U);
+	unsigned int rate = max(READ_ONCE(vmm_knobs.scan_pages_per_sec) >> calm, 1U);
 	unsigned int cpu = clamp(READ_ONCE(vmm_knobs.scan_cpu_permille), 1U, 1000U);
 	unsigned long by_pages, by_cpu;
 
@@ -334,7 +395,7 @@ static unsigned long vmm_scan_pause_ms(unsigned int done, u64 ns)
 
 static int vmm_scan_thread(void *unused)
 {
-	unsigned int done;
+	unsigned int done, calm;
 	u64 ns;
 
 	set_freezable();
@@ -343,9 +404,9 @@ static int vmm_scan_thread(void *unused)
 		wait_event_freezable(vmm_scan_wait, !vmm_scan_idle());
 		if (kthread_should_stop())
 			break;
-		done = vmm_scan_batch(&ns);
+		done = vmm_scan_batch(&ns, &calm);
 		wait_event_freezable_timeout(vmm_scan_wait, kthread_should_stop(),
-					     msecs_to_jiffies(vmm_scan_pause_ms(done, ns)));
+					     msecs_to_jiffies(vmm_scan_pause_ms(done, ns, calm)));
 	}
 	return 0;
 }

@@ -48,11 +48,12 @@ struct vmm_estimate {
  * @step: @pos advances by @step modulo @nr_slots (coprime), so every prefix
  *	of a pass is spread over the whole VM
  * @visited: slots sampled in the current pass
- * @changed: of those, whose fingerprint changed
+ * @win_seen: slots sampled in the current calm window
+ * @win_changed: of those, whose fingerprint changed
  * @passes: complete passes
  * @sampled: samples taken in all
- * @calm: how settled the content is (0..VMM_SCAN_CALM_MAX); each level
- *	halves the share of the budget the VM gets
+ * @calm: how settled the content is (0..scan_calm_max); each level halves
+ *	the share of the budget the VM gets
  * @est: as of the last estimation
  */
 struct vmm_vm_scan {
@@ -63,14 +64,28 @@ struct vmm_vm_scan {
 	unsigned long pos;
 	unsigned long step;
 	unsigned long visited;
-	unsigned long changed;
+	unsigned int win_seen;
+	unsigned int win_changed;
 	unsigned long passes;
 	u64 sampled;
 	unsigned int calm;
 	struct vmm_estimate est;
 };
 
-#define VMM_SCAN_CALM_MAX 4
+/*
+ * Calm is judged over windows of VMM_SCAN_WINDOW samples (a uniform sample
+ * of the VM: slots are visited in strided order) once the VM has been
+ * sampled whole.  A window in which at most 1 in VMM_SCAN_CALM_RATIO
+ * fingerprints changed raises it by one, up to scan_calm_max; a window with
+ * more lowers it by one, so that a guest drifting slowly finds the level at
+ * which the change between two visits stays small; and as soon as a window
+ * holds more than 1 in VMM_SCAN_WAKE_RATIO changed (new content, not
+ * drift), it drops to 0.  The scanner as a whole runs at
+ * scan_pages_per_sec >> (the lowest calm of all VMs).
+ */
+#define VMM_SCAN_WINDOW		512
+#define VMM_SCAN_CALM_RATIO	50
+#define VMM_SCAN_WAKE_RATIO	10
 
 int vmm_scan_vm_init(struct vmm_vm *vm);
 void vmm_scan_vm_exit(struct vmm_vm *vm);
@@ -88,6 +103,7 @@ extern atomic64_t vmm_scan_batches;
 extern atomic64_t vmm_scan_time_ns;
 extern atomic64_t vmm_scan_estimations;
 extern atomic64_t vmm_fingerprints;
+extern unsigned int vmm_scan_calm;
 
 /* estimate.c */
 

@@ -30,6 +30,7 @@ struct vmm_knobs vmm_knobs = {
 	.scan_pages_per_sec = 16384,
 	.scan_batch = 256,
 	.scan_cpu_permille = 100,
+	.scan_calm_max = 6,
 	.max_fingerprints = 1U << 20,
 	.estimate_interval_ms = 1000,
 	.min_yield = 0,
@@ -97,6 +98,7 @@ VMM_KNOB(cross_domain, 0, 1, vmm_knob_policy_changed);
 VMM_KNOB(scan_pages_per_sec, 16, 1U << 22, vmm_scanner_wake);
 VMM_KNOB(scan_batch, 16, 4096, NULL);
 VMM_KNOB(scan_cpu_permille, 1, 1000, vmm_scanner_wake);
+VMM_KNOB(scan_calm_max, 0, 10, vmm_scanner_wake);
 VMM_KNOB(max_fingerprints, 1024, 1U << 26, NULL);
 VMM_KNOB(estimate_interval_ms, 100, 600000, NULL);
 VMM_KNOB(min_yield, 0, 100, vmm_knob_policy_changed);
@@ -142,6 +144,7 @@ VMM_ATOMIC(scan_estimations, vmm_scan_estimations);
 VMM_ATOMIC(fingerprint_slots, vmm_fingerprints);
 VMM_ATOMIC(unmerge_failures, vmm_unmerge_failures);
 VMM_COUNTER(fingerprints, vmm_reg.nr_fingerprints);
+VMM_COUNTER(scan_calm, vmm_scan_calm);
 
 /*
  * fingerprint_key: 32 hex digits, write-only.  Random at load; hosts that
@@ -185,6 +188,7 @@ static struct attribute *vmm_attrs[] = {
 	&scan_pages_per_sec_knob.attr.attr,
 	&scan_batch_knob.attr.attr,
 	&scan_cpu_permille_knob.attr.attr,
+	&scan_calm_max_knob.attr.attr,
 	&max_fingerprints_knob.attr.attr,
 	&estimate_interval_ms_knob.attr.attr,
 	&min_yield_knob.attr.attr,
@@ -198,6 +202,7 @@ static struct attribute *vmm_attrs[] = {
 	&fingerprint_slots_attr.attr,
 	&unmerge_failures_attr.attr,
 	&fingerprints_attr.attr,
+	&scan_calm_attr.attr,
 	&nr_vms_attr.attr,
 	&nr_enrolled_attr.attr,
 	&nr_groups_attr.attr,

@@ -275,7 +275,7 @@ nvms=$(cat $SYS/nr_vms)
 knob max_vms "$nvms"
 expect_fail bad-registry-full ENOSPC "$NL" add-vm "vm{" id=98 name=x pid="$vpid" group=py $(region "$abase" $((4 * P))) "}"
 knob max_vms 1024
-for spec in max_vms=0 max_vms=abc enrol=2 stats_interval_ms=5 cross_domain=-1; do
+for spec in max_vms=0 max_vms=abc enrol=2 stats_interval_ms=5 cross_domain=-1 scan_calm_max=11; do
 	k=${spec%%=*}
 	old=$(cat "$SYS/$k")
 	if echo "${spec#*=}" >"$SYS/$k" 2>/dev/null; then

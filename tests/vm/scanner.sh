@@ -157,6 +157,51 @@ m3=$(ksm_merging_pages "${MV_PID[3]}")
 grep -qw mg "/proc/${MV_PID[3]}/smaps" &&
 	fail random-vm-not-mergeable "guest RAM marked mergeable" || pass random-vm-not-mergeable
 
+# ---- settled: with the VMMs stopped (SIGSTOP), nothing can change in the
+# guests, so every VM grows calm and the scanner slows down to
+# scan_pages_per_sec >> scan_calm_max, its estimates as rarely. Resumed,
+# one VM given new content wakes it within 30 s and is sampled again.
+# (Running idle guests drift: a few percent of their pages change over the
+# minutes between two visits at the floor, so their calm settles lower.)
+calm_max=$(cat $SYS/scan_calm_max)
+for i in 0 1 2 3; do kill -STOP "${MV_PID[$i]}"; done
+t0=$SECONDS
+check scanner-settles wait_until 600 eval '[ "$(cat $SYS/scan_calm)" = "$calm_max" ]'
+log "scanner calm $(cat $SYS/scan_calm) after $((SECONDS - t0)) s"
+p0=$(cat $SYS/scan_pages) e0=$(cat $SYS/scan_estimations) n0=$(cat $SYS/scan_time_ns) t0=$(date +%s%N)
+sleep 20
+p1=$(cat $SYS/scan_pages) e1=$(cat $SYS/scan_estimations) n1=$(cat $SYS/scan_time_ns) t1=$(date +%s%N)
+rate=$(((p1 - p0) * 1000000000 / (t1 - t0)))
+floor=$(($(cat $SYS/scan_pages_per_sec) >> calm_max))
+log "settled: $rate pages/s (floor $floor), CPU $(((n1 - n0) * 10000 / (t1 - t0)))‱ (counter), $((e1 - e0)) estimations in 20 s, calm $(cat $SYS/scan_calm)"
+# One batch of scan_batch pages can fall in the window on top of the floor.
+[ "$rate" -gt 0 ] && [ "$rate" -le $((floor + $(cat $SYS/scan_batch) / 20 + 1)) ] &&
+	pass settled-scan-floor || fail settled-scan-floor "$rate pages/s, floor $floor"
+[ $((e1 - e0)) -le 2 ] && pass settled-estimates-rare ||
+	fail settled-estimates-rare "$((e1 - e0)) estimations in 20 s (interval 500 ms)"
+for i in 0 1 2 3; do kill -CONT "${MV_PID[$i]}"; done
+# vm0's duplicates within itself, exactly: before and after 8192 pages of
+# one new pattern, which its estimate must then follow.
+exact_dup_vm0() { exact_figures "${specs[0]}" | awk '{ print $2, $4 }'; }
+read -r _ xdup0 <<<"$(exact_dup_vm0)"
+microvm_cmd 0 "fill pattern 32 7 /tmp/fill-late" 120 >/dev/null
+t0=$SECONDS
+check changed-vm-wakes wait_until 30 eval '[ "$(cat $SYS/scan_calm)" = 0 ]'
+log "scanner woke $((SECONDS - t0)) s after vm0's 32 MiB write"
+read -r xpresent xdup1 <<<"$(exact_dup_vm0)"
+log "vm0 exact dup-vm $xdup0 -> $xdup1 of $xpresent pages"
+[ "$xdup1" -ge $((xdup0 + 2048)) ] && pass changed-vm-new-content ||
+	fail changed-vm-new-content "exact dup-vm $xdup0 -> $xdup1: the write made no new duplicates"
+# est_near_exact: vm0's dup-vm estimate within 5 pp of the exact figure.
+est_near_exact() {
+	local e ep ef xf
+	e=$(vm_field 1 estimate.dup-vm) ep=$(vm_field 1 estimate.present)
+	ef=$((ep ? e * 1000 / ep : 0)) xf=$((xdup1 * 1000 / xpresent))
+	[ $((ef > xf ? ef - xf : xf - ef)) -le 50 ]
+}
+check changed-vm-resampled wait_until 120 est_near_exact
+log "vm0 dup-vm estimate $(vm_field 1 estimate.dup-vm) of $(vm_field 1 estimate.present), exact $xdup1 of $xpresent"
+
 # ---- short of fingerprint memory: a VM re-registered now gets 4096 slots
 # for its 32768 pages (one per 8 pages), and its estimates still hold.
 used=$(cat $SYS/fingerprint_slots)
@@ -217,6 +262,8 @@ measure() {
 	wall=$((t1 - t0))
 	echo "$(((p1 - p0) * 1000000000 / wall)) $(((n1 - n0) * 1000 / wall)) $(((c1 - c0) * 1000000000 / hz * 1000 / wall))"
 }
+# The VMs are settled by now; at calm 0 the budgets themselves are measured.
+knob scan_calm_max 0
 read -r rate own proc <<<"$(measure 2000 1000)"
 log "pages budget 2000/s: $rate pages/s, CPU $own‰ (counter) $proc‰ (/proc)"
 [ "$rate" -le 2200 ] && [ "$rate" -gt 0 ] && pass scan-page-budget || fail scan-page-budget "$rate pages/s"
