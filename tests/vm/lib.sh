@@ -213,12 +213,17 @@ _mv_default_kernel() {
 	printf '%s\n' /boot/vmlinuz-*-cloud-amd64 | sort -V | tail -n 1
 }
 
-# _mv_find_ram I: find VM I's guest RAM, the anonymous private rw mapping of
-# exactly MV_MEM[I] MiB in the VMM's /proc/PID/maps.
+# _mv_find_ram I [quiet]: find VM I's guest RAM, the anonymous private rw
+# mapping of exactly MV_MEM[I] MiB in the VMM's /proc/PID/maps; "quiet"
+# while polling (no log line for each miss).
 _mv_find_ram() {
 	local i=$1 want=$((MV_MEM[$1] * 1048576)) range perms inode path s e n=0 found=
+	[ -r "/proc/${MV_PID[$i]}/maps" ] || return 1
 	while read -r range perms _ _ inode path; do
 		if [ "$perms" != rw-p ] || [ "$inode" != 0 ] || [ -n "$path" ]; then continue; fi
+		# A VMM that is still exec'ing or already exiting can give a torn
+		# line; $((16#...)) on it would abort the whole calling script.
+		case "$range" in *[!0-9a-f-]* | -* | *- | *-*-* | '') continue ;; esac
 		s=$((16#${range%-*}))
 		e=$((16#${range#*-}))
 		if [ $((e - s)) = "$want" ]; then
@@ -227,7 +232,8 @@ _mv_find_ram() {
 		fi
 	done <"/proc/${MV_PID[$i]}/maps"
 	if [ "$n" != 1 ]; then
-		log "vm$i: $n anonymous mappings of ${MV_MEM[$i]} MiB in /proc/${MV_PID[$i]}/maps (want 1)"
+		[ "$2" = quiet ] ||
+			log "vm$i: $n anonymous mappings of ${MV_MEM[$i]} MiB in /proc/${MV_PID[$i]}/maps (want 1)"
 		return 1
 	fi
 	MV_RAM_START[$i]=0x${found%-*}
@@ -368,7 +374,9 @@ microvm_start() {
 		MV_COUNT=$((i + 1))
 		MV_START_TIME[$i]=$SECONDS
 		if [ "$nowait" = 1 ]; then
-			wait_until 30 _mv_find_ram "$i" 2>/dev/null || rc=1
+			# Not 2>/dev/null: a shell error in there would end the
+			# caller's loops without a word (seen once in 200 cycles).
+			wait_until 30 _mv_find_ram "$i" quiet || rc=1
 		elif [ "$seq" = 1 ]; then
 			_mv_wait_ready "$i" "$tmo" || rc=1
 		fi
