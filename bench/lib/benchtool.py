@@ -470,7 +470,7 @@ def tuner_text(ph, tu):
     if "ksmtuned" in tu:
         k = tu["ksmtuned"]
         dec = ["stop" if x == "stop" else f"start {x[0]}/{x[1]}ms" for x in k["decisions"]]
-        return (f"{ph}: ksmtuned: MemTotal {k['total_kb']} kB, thres {k['thres_kb']} kB; "
+        return (f"{ph}: MemTotal {k['total_kb']} kB, thres {k['thres_kb']} kB; "
                 f"{len(dec)} decisions: {', '.join(dec)}; last committed {k['committed_kb']} kB, "
                 f"free {k['free_kb']} kB")
     return None
