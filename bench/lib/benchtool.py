@@ -7,7 +7,7 @@
       One CSV row per interval: KSM counters, the VMMs' summed RSS, CPU
       ticks of ksmd, vmmerge_scan and vmmerged, KSM's rate, per-stack SAVED
       from /proc/vmmerge/groups. SPEC ("T:PAGES:SLEEP_MS,...,T:off") sets
-      KSM's rate at T seconds into the phase (the Kata-style schedule).
+      KSM's rate at T seconds into the phase (default and static: "0:P:S").
   benchtool.py split --vms F [--stride N]
       Sample every Nth page of each VM's guest RAM (pagemap, kpageflags,
       /proc/PID/mem): the share of KSM mappings whose content is all zero;
@@ -18,12 +18,16 @@
   benchtool.py qmp SOCKET COMMAND
       One QMP command (e.g. stop, cont) on a VMM's QMP socket.
   benchtool.py report DIR
-      From DIR/samples.csv, DIR/phases.json, DIR/split-*.json: the results
-      table (DIR/results.txt, DIR/results.csv, DIR/results.json) and the
-      gnuplot data and script (DIR/plot.gp).
-  benchtool.py check DIR
+      From DIR/samples.csv, DIR/phases.json, DIR/split-*.json and the
+      baselines' logs (DIR/kata-throttler.log, DIR/ksmtuned.log): the
+      results table (DIR/results.txt, DIR/results.csv, DIR/results.json)
+      and the gnuplot data and script (DIR/plot.gp: saving.png, cpu.png,
+      rate.png).
+  benchtool.py check DIR [--phases "P..."]
       After report: the sanity cases of the smoke run, one `ok NAME` or
-      `FAIL NAME: why` line each; exits 1 if any failed.
+      `FAIL NAME: why` line each; exits 1 if any failed. The phases that
+      must have results: --phases, else those the run was asked for
+      (phases.json "requested").
 
 F (the VM list) has one line per VM: INDEX NAME STACK PID RAM_START_HEX
 RAM_LEN_BYTES ROLE (ROLE: warm, paused or data).
@@ -395,6 +399,83 @@ def read_samples(path):
     return rows
 
 
+# Kata's ksm-throttler (ksm.go ksmSettings, throttler.go
+# ksmThrottleIntervals), written out again here so that the check does not
+# take the model's own figures on trust: after a kick, each mode with its
+# AnonPages divisor, sleep_millisecs and the seconds it lasts.
+KATA_AFTER_KICK = (("aggressive", 10, 1, 30), ("standard", 100, 10, 120), ("slow", 500, 100, 120))
+
+
+def kata_log(path):
+    """bench/baselines/kata-throttler's log, one dict per line (t: seconds
+    since it started, and the line's key=value fields); None if absent."""
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    evs = []
+    for line in lines:
+        p = line.split()
+        if len(p) < 3 or not p[1].startswith("+") or not p[2].startswith("event="):
+            continue
+        e = {"t": float(p[1][1:].rstrip("s"))}
+        for w in p[2:]:
+            k, _, v = w.partition("=")
+            e[k] = v
+        evs.append(e)
+    return evs
+
+
+def ksmtuned_log(path):
+    """ksmtuned's debug log (DEBUG=1): its start figures (kB) and its
+    decisions in order, "stop" or [pages_to_scan, sleep_ms]; None if
+    absent."""
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    out = {"total_kb": None, "thres_kb": None, "sleep_ms": None, "committed_kb": None,
+           "free_kb": None, "decisions": []}
+    for line in lines:
+        msg = line.partition(": ")[2].split()
+        if len(msg) == 2 and msg[0] in ("total", "thres", "sleep") and msg[1].isdigit():
+            out[{"total": "total_kb", "thres": "thres_kb", "sleep": "sleep_ms"}[msg[0]]] = int(msg[1])
+        elif len(msg) == 4 and msg[0] == "committed" and msg[2] == "free":
+            out["committed_kb"], out["free_kb"] = int(msg[1]), int(msg[3])
+        elif msg[-2:] == ["stop", "ksm"]:
+            out["decisions"].append("stop")
+        elif len(msg) == 4 and msg[:2] == ["KSMCTL", "start"]:
+            out["decisions"].append([int(msg[2]), int(msg[3])])
+    return out
+
+
+def tuner_summary(d, ph):
+    """The baselines' own record of what they did, for the table."""
+    if ph == "kata":
+        evs = kata_log(os.path.join(d, "kata-throttler.log"))
+        return {"kata_throttler": evs} if evs is not None else {}
+    if ph == "ksmtuned":
+        k = ksmtuned_log(os.path.join(d, "ksmtuned.log"))
+        return {"ksmtuned": k} if k is not None else {}
+    return {}
+
+
+def tuner_text(ph, tu):
+    if "kata_throttler" in tu:
+        return f"{ph}: kata-throttler: " + ", ".join(
+            f"{e['event']} +{e['t']:.1f}s {e.get('mode')} {e.get('pages_to_scan')}/"
+            f"{e.get('sleep_millisecs')}ms run={e.get('run')}" for e in tu["kata_throttler"])
+    if "ksmtuned" in tu:
+        k = tu["ksmtuned"]
+        dec = ["stop" if x == "stop" else f"start {x[0]}/{x[1]}ms" for x in k["decisions"]]
+        return (f"{ph}: MemTotal {k['total_kb']} kB, thres {k['thres_kb']} kB; "
+                f"{len(dec)} decisions: {', '.join(dec)}; last committed {k['committed_kb']} kB, "
+                f"free {k['free_kb']} kB")
+    return None
+
+
 def cmd_report(a):
     d = a.dir
     rows = read_samples(os.path.join(d, "samples.csv"))
@@ -426,7 +507,7 @@ def cmd_report(a):
                    "outside_guest": sp.get("outside_guest_ksm_pages"),
                    "outside_guest_by_kind": sp.get("outside_guest_ksm_by_kind"),
                    "stacks": {s: fin[f"saved_{s}"] for s in STACKS},
-                   "duration": fin["t"]}
+                   "duration": fin["t"], "tuner": tuner_summary(d, ph)}
     merging = [p for p in phases if p != "none"]
     best = max((res[p]["final_sharing"] for p in merging), default=0)
     win = meta.get("steady_window", 90)
@@ -466,7 +547,7 @@ def cmd_report(a):
     best_ph = max(others, key=lambda p: res[p]["final_sharing"]) if others else None
     if "vmmerge" in res:
         v = res["vmmerge"]
-        refs = [p for p in ("static", "kata", "default", "prctl", "advisor") if p in res]
+        refs = [p for p in ("static", "kata", "ksmtuned", "default", "prctl", "advisor") if p in res]
         for ref in refs + ([("best", best_ph)] if best_ph else []):
             ref, o_ph = ref if isinstance(ref, tuple) else (ref, ref)
             if o_ph not in res:
@@ -529,13 +610,19 @@ def cmd_report(a):
         if k:
             txt.append(f"{ph}: outside guest RAM by kind (MiB): " +
                        ", ".join(f"{n} {c * mib:.1f}" for n, c in sorted(k.items())))
+    for ph in phases:
+        t = tuner_text(ph, res[ph]["tuner"])
+        if t:
+            txt.append(t)
     for ref, q in ratios.items():
         txt.append(f"vmmerge / {ref}: " + ", ".join(f"{k} {fmt(v, 2)}" for k, v in q.items()))
     with open(os.path.join(d, "results.txt"), "w") as f:
         f.write("\n".join(txt) + "\n")
     with open(os.path.join(d, "results.csv"), "w") as f:
         f.write("\n".join(csv) + "\n")
-    # gnuplot: one data file per phase (t, saved MiB, CPU s cumulative)
+    # gnuplot: one data file per phase (t, saved MiB, CPU s cumulative,
+    # CPU %, KSM's set rate in pages/s: pages_to_scan per sleep_millisecs,
+    # 0 with run != 1)
     for ph in phases:
         r = rows[ph]
         c0 = r[0]
@@ -546,7 +633,8 @@ def cmd_report(a):
                 pct = 0.0
                 if prev is not None and x["t"] > prev[0]:
                     pct = 100 * (cum - prev[1]) / (x["t"] - prev[0])
-                f.write(f"{x['t']} {x['pages_sharing'] * mib:.1f} {cum:.2f} {pct:.1f}\n")
+                rate = x["pages_to_scan"] * 1000 / max(1, x["sleep_ms"]) if x["run"] == 1 else 0
+                f.write(f"{x['t']} {x['pages_sharing'] * mib:.1f} {cum:.2f} {pct:.1f} {rate:.0f}\n")
                 prev = (x["t"], cum)
     with open(os.path.join(d, "plot.gp"), "w") as f:
         f.write("set terminal pngcairo noenhanced size 900,500\nset key right bottom\nset grid\n"
@@ -558,7 +646,85 @@ def cmd_report(a):
         f.write("set output 'cpu.png'\nset key right top\nset ylabel 'ksmd + vmmerge_scan, % of a CPU'\n")
         f.write("plot " + ", ".join(f"'plot-{p}.dat' using 1:4 with lines lw 2 title '{p}'"
                                     for p in merging) + "\n")
+        f.write("set output 'rate.png'\nset logscale y\nset yrange [*:*]\n"
+                "set ylabel 'KSM rate set: pages_to_scan / sleep_millisecs, pages/s'\n")
+        f.write("plot " + ", ".join(f"'plot-{p}.dat' using 1:($5 > 0 ? $5 : 1/0) with steps lw 2 title '{p}'"
+                                    for p in merging) + "\n")
     print("\n".join(txt))
+
+
+def check_kata(d, case):
+    """The throttler followed Kata's schedule from its kick: each mode's
+    pages_to_scan = AnonPages / divisor and its sleep, in order, none
+    early, none missing that was due 10 s before it was stopped; the
+    settings found written back at the end; and KSM was sampled at the
+    aggressive rate."""
+    evs = kata_log(os.path.join(d, "kata-throttler.log"))
+    if not evs:
+        case("bench-kata-throttler-log", False, "kata-throttler.log missing or empty")
+        return
+    names = [e["event"] for e in evs]
+    case("bench-kata-throttler-log", names[:2] == ["start", "kick"] and names[-1] == "sigterm",
+         f"events {names}")
+    found = dict(x.split(":") for x in evs[0].get("found", "").split(",") if ":" in x)
+    kick = next((i for i, e in enumerate(evs) if e["event"] == "kick"), None)
+    if kick is None or not found:
+        case("bench-kata-schedule", False, f"no kick or no settings found in {names}")
+        return
+    steps = [e for e in evs[kick:] if e["event"] in ("kick", "timer", "restore", "error")]
+    end = evs[-1]["t"]
+    bad = []
+    t = evs[kick]["t"]
+    for i, (mode, div, sleep, secs) in enumerate(KATA_AFTER_KICK):
+        if i >= len(steps):
+            if end - t > 10:
+                bad.append(f"no {mode} by +{end:.1f}s (due +{t:.1f}s)")
+            break
+        e = steps[i]
+        want = int(e.get("anon_pages", -1)) // div
+        if (e["event"] != ("kick" if i == 0 else "timer") or e.get("mode") != mode or
+                e.get("pages_to_scan") != str(want) or e.get("sleep_millisecs") != str(sleep) or
+                e.get("run") != "1"):
+            bad.append(f"step {i}: {e}, want {mode} {want}/{sleep}ms run=1")
+        if e["t"] < t - 0.5:
+            bad.append(f"{mode} at +{e['t']:.1f}s, before +{t:.1f}s")
+        t = e["t"] + secs
+    else:
+        if len(steps) < 4:
+            if end - t > 10:
+                bad.append(f"no restore by +{end:.1f}s (due +{t:.1f}s)")
+        elif steps[3]["event"] != "restore" or steps[3]["t"] < t - 0.5:
+            bad.append(f"after slow: {steps[3]}, want restore at +{t:.1f}s")
+    case("bench-kata-schedule", not bad, "; ".join(bad))
+    last = evs[-1]
+    got = {k: last.get(k) for k in found}
+    case("bench-kata-restores", got == found, f"at sigterm {got}, found {found}")
+    rows = read_samples(os.path.join(d, "samples.csv")).get("kata", [])
+    case("bench-kata-aggressive-sampled",
+         any(r["sleep_ms"] == 1 and r["run"] == 1 for r in rows),
+         f"no sample at sleep_millisecs=1 run=1 in {len(rows)}")
+
+
+def check_ksmtuned(d, case):
+    """ksmtuned ran, decided at least once, and KSM was only ever in a
+    state it (or ksmctl start before it) set."""
+    k = ksmtuned_log(os.path.join(d, "ksmtuned.log"))
+    if not k or k["total_kb"] is None:
+        case("bench-ksmtuned-log", False, "ksmtuned.log missing or without its start figures")
+        return
+    case("bench-ksmtuned-log", bool(k["decisions"]), "no decision logged")
+    allowed = {(1, 100, 20)}  # ksmctl start at the kernel's default rate
+    stops = "stop" in k["decisions"]
+    allowed |= {(1, x[0], x[1]) for x in k["decisions"] if x != "stop"}
+    rows = read_samples(os.path.join(d, "samples.csv")).get("ksmtuned", [])
+    odd = sorted({(int(r["run"]), int(r["pages_to_scan"]), int(r["sleep_ms"])) for r in rows
+                  if (int(r["run"]), int(r["pages_to_scan"]), int(r["sleep_ms"])) not in allowed and
+                  not (stops and r["run"] == 0)})
+    case("bench-ksmtuned-drives-ksm", rows and not odd,
+         f"{len(rows)} samples; KSM states it did not set: {odd}")
+
+
+DEFAULT_PHASES = "none default static kata ksmtuned vmmerge"
 
 
 def cmd_check(a):
@@ -573,11 +739,12 @@ def cmd_check(a):
 
     try:
         with open(os.path.join(d, "results.json")) as f:
-            res = json.load(f)["results"]
-    except (OSError, ValueError) as e:
+            allres = json.load(f)
+        res = allres["results"]
+    except (OSError, ValueError, KeyError) as e:
         case("bench-results", False, f"results.json: {e}")
         return 1
-    want = a.phases.split()
+    want = (a.phases or " ".join(allres.get("meta", {}).get("requested", DEFAULT_PHASES.split()))).split()
     missing = [p for p in want if p not in res]
     case("bench-phases", not missing, f"no results for {missing}")
     if "none" in res:
@@ -589,7 +756,7 @@ def cmd_check(a):
     # Guest RAM only: where the module enrols (and nothing else makes a
     # VMA mergeable), no KSM page is mapped outside guest RAM; merge-any
     # (prctl) merges the VMM's own memory too.
-    for ph in ("default", "static", "kata", "vmmerge"):
+    for ph in ("default", "static", "kata", "ksmtuned", "vmmerge"):
         if ph in res and res[ph].get("outside_guest") is not None:
             case(f"bench-{ph}-guest-ram-only", res[ph]["outside_guest"] == 0,
                  f"{res[ph]['outside_guest']} KSM pages mapped outside guest RAM "
@@ -606,6 +773,10 @@ def cmd_check(a):
         except (OSError, ValueError) as e:
             good, why = False, str(e)
         case(f"bench-split-{ph}", good, why)
+    if "kata" in res:
+        check_kata(d, case)
+    if "ksmtuned" in res:
+        check_ksmtuned(d, case)
     if "vmmerge" in res:
         vms = {int(v["pid"]): v for v in load_vms(os.path.join(d, "vms"))}
         rows = {}
@@ -651,7 +822,7 @@ def cmd_check(a):
             if peers and yv(p) is not None and yv(p) >= min(peers):
                 worse.append(f"{v['name']} {col(p, 'YIELD%')}% >= {min(peers)}%")
         case("bench-vmmerge-data-vms-lowest", not worse, f"{worse}")
-    for png in ("saving.png", "cpu.png"):
+    for png in ("saving.png", "cpu.png", "rate.png"):
         try:
             with open(os.path.join(d, png), "rb") as f:
                 good = f.read(8) == b"\x89PNG\r\n\x1a\n"
@@ -682,7 +853,7 @@ def main():
     s.add_argument("dir")
     s = sub.add_parser("check")
     s.add_argument("dir")
-    s.add_argument("--phases", default="none default static kata vmmerge")
+    s.add_argument("--phases", help=f"default: phases.json's requested, else {DEFAULT_PHASES!r}")
     a = ap.parse_args()
     cmds = {"sample": cmd_sample, "split": cmd_split, "qmp": cmd_qmp, "report": cmd_report,
             "check": cmd_check}
