@@ -100,11 +100,20 @@ cleanup() {
 		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
 	done
 	log "agent log:"; sed 's/^/  vmmerged| /' "$ALOG" >&2
-	if [ -n "$NH_VM" ]; then
+	if [ -n "$NH_VM" ] && [ "$VMT_FAILED" != 0 ]; then
 		log "host B agent log:"
 		nested_host_cmd "$HOSTB log" 30 2>&1 | sed 's/^/  vmmerged-b| /' >&2
 	fi
 	log "prometheus log (tail):"; tail -n 15 "$PLOG" | sed 's/^/  prometheus| /' >&2
+}
+
+# sampled: every VM sampled completely at least once (then a stack's hint
+# has its final share ratio).
+sampled() {
+	"$CTL" vms --json 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+sys.exit(0 if v and all(0 < x["estimate"]["pages"] <= x["estimate"]["samples"] for x in v) else 1)'
 }
 
 # hinted STACK: A's hint for STACK has an allowed scope with matches.
@@ -115,7 +124,7 @@ h = json.load(sys.stdin)[0]
 sys.exit(0 if any(s["allowed"] and s["matched"] > 0 for s in h["scopes"]) else 1)'
 }
 
-hints_ready() { hinted python3.11 && hinted node20; }
+hints_ready() { sampled && hinted python3.11 && hinted node20; }
 
 targets_up() {
 	curl -sf "http://127.0.0.1:9090/api/v1/query?query=sum(up)" |
@@ -135,12 +144,19 @@ d = json.load(open("/tmp/place-python3.11.json"))
 sys.exit(0 if len(d["hosts"]) == 2 and all(h["scope"] for h in d["hosts"]) else 1)'
 }
 
-# save_hints: both hosts' hints for both stacks, /tmp/hints-{a,b}-STACK.json.
+# save_hints: freeze both hosts' estimates (every scrape from now on
+# serves the same hints) and save their hints, /tmp/hints-{a,b}-STACK.json.
 save_hints() {
 	local s
+	knob estimate_interval_ms 600000
+	nested_host_cmd "$HOSTB freeze" 120 >/tmp/hints-b.json || return 1
+	sleep 2
+	/usr/bin/python3 -c '
+import json, sys
+for s, h in json.load(open("/tmp/hints-b.json")).items():
+    json.dump(h, open("/tmp/hints-b-%s.json" % s, "w"))' || return 1
 	for s in python3.11 node20; do
 		"$CTL" hints --stack "$s" --json >"/tmp/hints-a-$s.json" || return 1
-		nested_host_cmd "$HOSTB hints $s" >"/tmp/hints-b-$s.json" || return 1
 		log "hints $s: A $(tr -d '\n ' <"/tmp/hints-a-$s.json") B $(tr -d '\n ' <"/tmp/hints-b-$s.json")"
 	done
 }
@@ -227,24 +243,23 @@ wait_until 10 curl -sf -o /dev/null "http://$HOST_A/metrics" || die "vmmerged di
 
 # Host B first: its scanner samples while A's microVMs boot.
 nested_host_start "$PORT_B" "$PORT" --mem 512 --timeout 400 || die "host B did not start"
+log "host B up at $SECONDS s"
 nested_host_cmd "$HOSTB start $PORT $MEM_B $MEM_B" 300 >&2 || die "host B's agent did not start"
+log "host B's VMs and agent up at $SECONDS s"
 microvm_start 1 --name py- --mem "$MEM" || die "python microVM did not start"
 microvm_start 1 --name node- --mem "$MEM" || die "node microVM did not start"
 microvm_cmd $((NH_VM + 1)) "fill pages 30 11" 120 >/dev/null
 microvm_cmd $((NH_VM + 2)) "fill pages 30 23" 120 >/dev/null
 check hints-ready-A wait_until 300 hints_ready
 check hints-ready-B nested_host_cmd "$HOSTB wait 300" 320 >&2
-# Freeze the estimates: every scrape from now on serves the same hints.
-sleep 2
-knob estimate_interval_ms 600000
-nested_host_cmd "$HOSTB freeze" >&2
-sleep 2
+log "both hosts' hints ready at $SECONDS s"
 save_hints || die "cannot read the hints"
 write_prom_config
 prometheus --config.file="$PROMDIR/prometheus.yml" --storage.tsdb.path="$PROMDIR/data" \
 	--web.listen-address=127.0.0.1:9090 >"$PLOG" 2>&1 &
 PROM_PID=$!
 check prometheus-targets-up wait_until 180 targets_up
+log "Prometheus scraping both at $SECONDS s"
 check place-sees-both wait_until 60 place_sees_both
 check place-node20 place node20 tenant-b
 for s in python3.11 node20; do
