@@ -280,6 +280,8 @@ _mv_tcg_args() {
 #                 [--mem-merge on|off]  (QEMU's mem-merge, default off)
 #                 [--no-wait]  (return once the guest RAM is mapped, booted
 #                 or not)
+#                 [--qemu ARG]  (one more QEMU argument, repeatable: a 9p
+#                 share, a network device...)
 # VM indexes continue from earlier calls (MV_COUNT); names are vmI, or
 # PFX0..PFX(N-1) with --name. --rootfs boots the ext4 image IMG (made by
 # `tests/guest/build --rootfs DIR IMG`, which also works inside the VM
@@ -302,7 +304,7 @@ _mv_tcg_args() {
 # (default 40) per VM; the debug kernel (scripts/check-debug) needs more.
 microvm_start() {
 	local n=$1 mem=256 kernel="" initrd="" rootfs="" name="" append="" tmo="" seq=0 node=""
-	local merge=off nowait=0
+	local merge=off nowait=0 extra=()
 	local i first=$MV_COUNT rc=0 deadline args
 	local accel=${MV_ACCEL:-kvm}
 	shift
@@ -320,6 +322,7 @@ microvm_start() {
 		--node) node=$2; shift 2 ;;
 		--mem-merge) merge=$2; shift 2 ;;
 		--no-wait) nowait=1; shift ;;
+		--qemu) extra+=("$2"); shift 2 ;;
 		*) fail microvm-start "microvm_start: unknown option $1"; return 1 ;;
 		esac
 	done
@@ -363,7 +366,7 @@ microvm_start() {
 			cmdline+=" vmroot=/dev/vda"
 		fi
 		[ -z "$append" ] || cmdline+=" $append"
-		args+=(-append "$cmdline")
+		args+=(-append "$cmdline" "${extra[@]}")
 		[ "$accel" = kvm ] || _mv_tcg_args
 		log "vm$i (${MV_NAME[$i]}): qemu-system-x86_64 ${args[*]}"
 		# --node N: guest RAM (and the VMM) allocated on NUMA node N only.
