@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 #
 # A second vmmerge host inside the test VM, for tests that need two real
-# hosts (tests/vm/place.sh). Source it after lib.sh.
+# hosts (tests/vm/place-fleet.sh). Source it after lib.sh.
 #
 #   test VM: kernel K, vmmerge.ko for K, the host's root read-only
 #    │   127.0.0.1:PORT ──(QEMU user network, hostfwd)──┐
