@@ -182,16 +182,20 @@ static void read_ksmd(struct top_ksmd *k)
 	k->sleep_ms = read_ksm("sleep_millisecs");
 }
 
-static void print_clock(FILE *f, double delay)
+/* The frame's first line: the time, and the interval unless only one. */
+static void print_clock(FILE *f, double delay, bool once)
 {
 	time_t now = time(NULL);
 	char buf[16];
 
 	strftime(buf, sizeof(buf), "%H:%M:%S", localtime(&now));
-	fprintf(f, "%s  vmmergectl top, every %g s\n", buf, delay);
+	if (once)
+		fprintf(f, "%s  vmmergectl top\n", buf);
+	else
+		fprintf(f, "%s  vmmergectl top, every %g s\n", buf, delay);
 }
 
-static int draw(struct vnl *v, bool tty, double delay, bool first)
+static int draw(struct vnl *v, bool tty, double delay, long iter, long i)
 {
 	struct vmm_group *g = NULL;
 	struct vmm_vm *vms = NULL;
@@ -208,9 +212,9 @@ static int draw(struct vnl *v, bool tty, double delay, bool first)
 		read_ksmd(&k);
 		if (tty)
 			fputs("\033[H\033[2J", stdout);
-		else if (!first)
+		else if (i)
 			putchar('\n');
-		print_clock(stdout, delay);
+		print_clock(stdout, delay, iter == 1);
 		top_print(stdout, &h, &k, g, ng, vms, nv);
 		fflush(stdout);
 	}
@@ -283,7 +287,7 @@ int cmd_top(int argc, char **argv)
 
 		if (i)
 			nanosleep(&ts, NULL);
-		err = draw(v, tty, delay, !i);
+		err = draw(v, tty, delay, iter, i);
 		if (err)
 			break;
 	}

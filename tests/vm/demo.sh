@@ -19,9 +19,11 @@
 # and perl images with a function server), 192 MiB each, started as the
 # benchmark starts them (QEMU -M microvm,mem-merge=off, nested KVM), so
 # nothing merges unless vmmerge enrols it.  Nine steps, a progress line
-# "[demo N/9]" each: module, config, agent, microVMs, one function call
-# each, the live view (vmmergectl top every 10 s beside the agent's log),
-# one scrape of /metrics, the checks, the samples for the plot.
+# "[demo N/9]" each: module, config, agent, microVMs, the live view
+# (vmmergectl top every 10 s beside the agent's log), one function call
+# per VM while it runs (their writes break merged pages: new work for the
+# agent), the watch until the agent stops ksmd again, one scrape of
+# /metrics, the checks (and the samples for the plot).
 #
 # A failed step fails the run, and so `make demo`: the module does not
 # load, the agent does not come up or dies, a microVM does not start or
@@ -33,9 +35,9 @@
 # agent started, MiB saved in all and per stack, ksmd's scan rate;
 # steps.csv: when the steps began), which scripts/demo turns into
 # build/demo/saving.csv and saving.png.
-# DEMO_ROUNDS (default 15) and DEMO_MIN_ROUNDS (6): the live view's 10 s
-# rounds at most and at least; it ends earlier than the most once the
-# agent has stopped ksmd (nothing left to merge).
+# DEMO_ROUNDS (default 12) and DEMO_MIN_ROUNDS (2): the 10 s rounds of the
+# watch after the function calls, at most and at least; it ends before the
+# most once the agent has stopped ksmd (nothing left to merge).
 . "$(dirname "$0")/lib.sh"
 
 D=/tmp/demo
@@ -49,12 +51,13 @@ IMG=$VMT_REPO/build/bench
 KSMD=/sys/kernel/mm/ksm
 URL=http://127.0.0.1:9873/metrics
 MEM=192
-MAX_ROUNDS=${DEMO_ROUNDS:-15}
-MIN_ROUNDS=${DEMO_MIN_ROUNDS:-6}
+MAX_ROUNDS=${DEMO_ROUNDS:-12}
+MIN_ROUNDS=${DEMO_MIN_ROUNDS:-2}
 STEPS=9
 STEP=0
 AGENT_PID=
 SAMPLER_PID=
+TOP_PID=
 T0=
 LOG_TAIL_PID=
 BG_PIDS=()
@@ -224,8 +227,28 @@ start_vms() {
 	agent_alive
 }
 
+# The live view: vmmergectl top every 10 s, into a file that a tail copies
+# to the console (on the console itself, a terminal, top would clear the
+# screen between frames).  It runs through the next two steps.
+start_live_view() {
+	step "live view: vmmergectl top every 10 s, beside the agent's decisions"
+	printf '$ %s top --interval 10\n' "$CTL"
+	"$CTL" top --interval 10 >$D/top.out 2>&1 &
+	TOP_PID=$!
+	BG_PIDS+=("$TOP_PID")
+	tail -n +1 -F --pid="$TOP_PID" $D/top.out 2>/dev/null &
+	BG_PIDS+=($!)
+	sleep 1
+}
+
+live_view_alive() {
+	agent_alive
+	kill -0 "$TOP_PID" 2>/dev/null || die "vmmergectl top exited: $(tail -n 1 $D/top.out)"
+}
+
 # Each guest's function server starts and serves one hello and one
-# prime-counting call: its runtime's code and heap are in guest RAM now.
+# prime-counting call: the runtime's code and heap land in guest RAM, and
+# its writes break merged pages, which the agent sees as new work.
 invoke_functions() {
 	local i out
 	step "invoking each microVM's function once (hello + count primes below 3000)" \
@@ -238,33 +261,34 @@ invoke_functions() {
 			printf '  %-7s function failed: %s\n' "${MV_NAME[$i]}" "$(tr -d '\r' <<<"$out" | tail -n 2 | tr '\n' ' ')"
 		fi
 	done
-	agent_alive
+	live_view_alive
 }
 
 ksmd_stopped_by_agent() { grep -q 'ksm: stopping ksmd' "$ALOG"; }
+# ksmd_idle: ksmd is stopped, and the agent's last word on run was a stop.
+ksmd_idle() {
+	[ "$(cat $KSMD/run)" = 0 ] &&
+		grep -E 'ksm: (stopping|starting) ksmd' "$ALOG" | tail -n 1 | grep -q stopping
+}
 
-watch_live() {
-	local r top
-	step "live view: vmmergectl top every 10 s (at most $MAX_ROUNDS rounds) and the agent's decisions" \
-		"live view"
-	# Into a file that a tail copies to the console: on the console
-	# itself (a terminal) top would clear the screen between frames.
-	printf '$ %s top --interval 10\n' "$CTL"
-	"$CTL" top --interval 10 >$D/top.out 2>&1 &
-	top=$!
-	BG_PIDS+=("$top")
-	tail -n +1 -F --pid="$top" $D/top.out 2>/dev/null &
-	BG_PIDS+=($!)
+# Two rounds at least, so that the figures after the calls show; then until
+# the agent has stopped ksmd (nothing left to merge), MAX_ROUNDS at most.
+settle() {
+	local r
+	step "watching until the agent stops ksmd again (at most $MAX_ROUNDS rounds of 10 s)" \
+		"settling"
 	for ((r = 1; r <= MAX_ROUNDS; r++)); do
 		sleep 10
-		agent_alive
-		kill -0 "$top" 2>/dev/null || die "vmmergectl top exited: $(tail -n 1 $D/top.out)"
-		[ "$r" -lt "$MIN_ROUNDS" ] || ! ksmd_stopped_by_agent || break
+		live_view_alive
+		[ "$r" -lt "$MIN_ROUNDS" ] || ! ksmd_idle || break
 	done
 	sleep 1
-	kill "$top" 2>/dev/null
-	wait "$top" 2>/dev/null
+	kill "$TOP_PID" 2>/dev/null
+	wait "$TOP_PID" 2>/dev/null
 	sleep 1	# the tail's last frame
+	if ksmd_idle; then echo "  ksmd stopped by the agent: nothing left to merge"; else
+		echo "  ksmd still running after $MAX_ROUNDS rounds: $(grep 'ksm: ' "$ALOG" | tail -n 1 | sed 's/^vmmerged: //')"
+	fi
 }
 
 scrape() {
@@ -289,7 +313,7 @@ expected_rows() {
 
 check_outcome() {
 	local i n saved perl_pid state
-	step "checking the outcome"
+	step "checking the outcome; the samples go to the host for the plot"
 	if kill -0 "$AGENT_PID" 2>/dev/null; then pass agent-alive; else fail agent-alive "vmmerged died"; fi
 	for ((i = n = 0; i < MV_COUNT; i++)); do [ -z "${WARM_OK[$i]}" ] || n=$((n + 1)); done
 	if [ "$n" = "$MV_COUNT" ]; then pass functions-ran; else
@@ -324,7 +348,6 @@ emit() {
 }
 
 send_samples() {
-	step "sending the saving-over-time samples to the host for the plot"
 	kill "$SAMPLER_PID" 2>/dev/null
 	wait "$SAMPLER_PID" 2>/dev/null
 	echo "  $(($(wc -l <"$CSV") - 1)) samples, 5 s apart; the last: $(tail -n 1 "$CSV")"
@@ -344,8 +367,9 @@ load_module
 write_config
 start_agent
 start_vms
+start_live_view
 invoke_functions
-watch_live
+settle
 scrape
 check_outcome
 send_samples
