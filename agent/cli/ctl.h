@@ -55,19 +55,22 @@ int ctl_parse_u64(const char *s, uint64_t *out);
 void print_host(FILE *f, const struct vmm_host *h);
 void print_vms_table(FILE *f, struct vmm_vm *vms, size_t nr);
 
-/* top.c: ksmd's state as /sys/kernel/mm/ksm has it; -1 where unreadable. */
-struct top_ksmd {
+/* ksmd's state as /sys/kernel/mm/ksm has it; -1 where unreadable. */
+struct ctl_ksmd {
 	int run;
 	long pages_to_scan;
 	long sleep_ms;
 };
+
+/* util.c: read it (status and top). */
+void ctl_ksmd_read(struct ctl_ksmd *k);
 
 /*
  * One frame of "top": the host summary, the stacks (with how many of their
  * VMs are registered and enrolled) and the VMs, which it sorts by stack
  * and name.  Pure: no netlink, no sysfs.
  */
-void top_print(FILE *f, const struct vmm_host *h, const struct top_ksmd *k,
+void top_print(FILE *f, const struct vmm_host *h, const struct ctl_ksmd *k,
 	       const struct vmm_group *g, size_t ng, struct vmm_vm *vms,
 	       size_t nv);
 /* top's options: ITER frames (0: until interrupted), DELAY s apart. */

@@ -8,52 +8,21 @@
  */
 #include "ctl.h"
 
-#define KSM_SYSFS "/sys/kernel/mm/ksm/"
-
-struct ksmd_state {
-	long long run;		/* -1: unknown (no KSM, or not readable) */
-	long long pages_to_scan;
-	long long sleep_millisecs;
-};
-
-static long long ksm_value(const char *name)
-{
-	char path[64];
-	long long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), KSM_SYSFS "%s", name);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
-static void ksmd_read(struct ksmd_state *k)
-{
-	k->run = ksm_value("run");
-	k->pages_to_scan = ksm_value("pages_to_scan");
-	k->sleep_millisecs = ksm_value("sleep_millisecs");
-}
-
-static void print_ksmd(FILE *f, const struct ksmd_state *k)
+static void print_ksmd(FILE *f, const struct ctl_ksmd *k)
 {
 	switch (k->run) {
 	case 0:
 		fputs("ksmd: stopped (run=0): merged pages stay merged\n", f);
 		break;
 	case 1:
-		fprintf(f, "ksmd: running, %lld pages every %lld ms\n",
-			k->pages_to_scan, k->sleep_millisecs);
+		fprintf(f, "ksmd: running, %ld pages every %ld ms\n",
+			k->pages_to_scan, k->sleep_ms);
 		break;
 	case 2:
 		fputs("ksmd: un-merging everything (run=2)\n", f);
 		break;
 	default:
-		fputs("ksmd: state unknown (" KSM_SYSFS "run not readable)\n", f);
+		fputs("ksmd: state unknown (/sys/kernel/mm/ksm/run not readable)\n", f);
 	}
 }
 
@@ -84,10 +53,10 @@ void print_host(FILE *f, const struct vmm_host *h)
 
 static void print_status(FILE *f, const struct vmm_host *h)
 {
-	struct ksmd_state k;
+	struct ctl_ksmd k;
 
 	print_host(f, h);
-	ksmd_read(&k);
+	ctl_ksmd_read(&k);
 	print_ksmd(f, &k);
 }
 
@@ -95,14 +64,14 @@ static void print_status(FILE *f, const struct vmm_host *h)
 static struct json_object *json_ksmd(void)
 {
 	struct json_object *o = json_object_new_object();
-	struct ksmd_state k;
+	struct ctl_ksmd k;
 
-	ksmd_read(&k);
+	ctl_ksmd_read(&k);
 	json_object_object_add(o, "run", k.run < 0 ? NULL : json_object_new_int64(k.run));
 	json_object_object_add(o, "pages_to_scan", k.pages_to_scan < 0 ? NULL :
 			       json_object_new_int64(k.pages_to_scan));
-	json_object_object_add(o, "sleep_millisecs", k.sleep_millisecs < 0 ? NULL :
-			       json_object_new_int64(k.sleep_millisecs));
+	json_object_object_add(o, "sleep_millisecs", k.sleep_ms < 0 ? NULL :
+			       json_object_new_int64(k.sleep_ms));
 	return o;
 }
 

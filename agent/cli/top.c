@@ -31,7 +31,6 @@
 #include "ctl.h"
 
 #define TOP_USAGE "top [--once] [--interval SEC] [-n ITER] [-d SEC]"
-#define KSM_DIR "/sys/kernel/mm/ksm/"
 
 static int by_stack_name(const void *a, const void *b)
 {
@@ -58,7 +57,7 @@ static const char *percent(char *buf, size_t len, uint64_t part,
 }
 
 static void print_summary(FILE *f, const struct vmm_host *h,
-			  const struct top_ksmd *k)
+			  const struct ctl_ksmd *k)
 {
 	char r[32], m[32], s[32], p[16];
 
@@ -147,7 +146,7 @@ static void print_vms(FILE *f, const struct vmm_vm *vms, size_t nr)
 	table_free(t);
 }
 
-void top_print(FILE *f, const struct vmm_host *h, const struct top_ksmd *k,
+void top_print(FILE *f, const struct vmm_host *h, const struct ctl_ksmd *k,
 	       const struct vmm_group *g, size_t ng, struct vmm_vm *vms,
 	       size_t nv)
 {
@@ -157,29 +156,6 @@ void top_print(FILE *f, const struct vmm_host *h, const struct top_ksmd *k,
 	putc('\n', f);
 	qsort(vms, nv, sizeof(*vms), by_stack_name);
 	print_vms(f, vms, nv);
-}
-
-static long read_ksm(const char *name)
-{
-	char path[64];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), KSM_DIR "%s", name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
-static void read_ksmd(struct top_ksmd *k)
-{
-	k->run = (int)read_ksm("run");
-	k->pages_to_scan = read_ksm("pages_to_scan");
-	k->sleep_ms = read_ksm("sleep_millisecs");
 }
 
 /* The frame's first line: the time, and the interval unless only one. */
@@ -199,7 +175,7 @@ static int draw(struct vnl *v, bool tty, double delay, long iter, long i)
 {
 	struct vmm_group *g = NULL;
 	struct vmm_vm *vms = NULL;
-	struct top_ksmd k;
+	struct ctl_ksmd k;
 	struct vmm_host h;
 	size_t ng, nv;
 	int err = vnl_get_host(v, &h);
@@ -209,7 +185,7 @@ static int draw(struct vnl *v, bool tty, double delay, long iter, long i)
 	if (!err)
 		err = vnl_dump_vms(v, &vms, &nv);
 	if (!err) {
-		read_ksmd(&k);
+		ctl_ksmd_read(&k);
 		if (tty)
 			fputs("\033[H\033[2J", stdout);
 		else if (i)

@@ -102,3 +102,26 @@ int ctl_parse_u64(const char *s, uint64_t *out)
 	*out = v;
 	return 0;
 }
+
+static long ksm_value(const char *name)
+{
+	char path[64];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/ksm/%s", name);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+void ctl_ksmd_read(struct ctl_ksmd *k)
+{
+	k->run = (int)ksm_value("run");
+	k->pages_to_scan = ksm_value("pages_to_scan");
+	k->sleep_ms = ksm_value("sleep_millisecs");
+}

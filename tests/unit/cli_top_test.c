@@ -41,7 +41,7 @@ static struct vmm_vm mkvm(const char *name, const char *stack,
 }
 
 /* A frame of two shared stacks, one isolated, an empty one. */
-static char *frame(const struct top_ksmd *k)
+static char *frame(const struct ctl_ksmd *k)
 {
 	struct vmm_host h = { .nr_domains = 2, .nr_groups = 4, .nr_vms = 5,
 			      .nr_enrolled = 3, .ksm_pages_sharing = 42332,
@@ -75,7 +75,7 @@ static char *frame(const struct top_ksmd *k)
 	return buf;
 }
 
-static const struct top_ksmd running = { 1, 2000, 20 };
+static const struct ctl_ksmd running = { 1, 2000, 20 };
 
 /* The line of @text that starts with @prefix, as a new string, or NULL. */
 static char *line_of(const char *text, const char *prefix)
@@ -126,9 +126,9 @@ static void test_summary(void)
 
 static void test_ksmd_states(void)
 {
-	static const struct top_ksmd stopped = { 0, 100, 200 };
-	static const struct top_ksmd unmerging = { 2, 100, 200 };
-	static const struct top_ksmd unknown = { -1, -1, -1 };
+	static const struct ctl_ksmd stopped = { 0, 100, 200 };
+	static const struct ctl_ksmd unmerging = { 2, 100, 200 };
+	static const struct ctl_ksmd unknown = { -1, -1, -1 };
 	char *t, *l;
 
 	t = frame(&stopped);
