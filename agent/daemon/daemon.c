@@ -320,15 +320,9 @@ static void ksm_idle(struct agent *a, enum ksm_level level, unsigned int run,
 /* The module's min_samples knob; its default where it cannot be read. */
 static uint64_t module_min_samples(void)
 {
-	unsigned long long v = 256;
-	FILE *f = fopen("/sys/kernel/vmmerge/min_samples", "re");
+	unsigned int v;
 
-	if (f) {
-		if (fscanf(f, "%llu", &v) != 1)
-			v = 256;
-		fclose(f);
-	}
-	return v;
+	return sysfs_read_uint("/sys/kernel/vmmerge", "min_samples", &v) ? 256 : v;
 }
 
 /* Every KSM_TUNE_TICKS: set ksmd's rate from the module's estimates. */

@@ -212,7 +212,7 @@ enum ksm_run_action ksm_idle_decide(const struct cfg_ksm *b,
 	return KSM_RUN_KEEP;
 }
 
-static int read_uint(const char *dir, const char *name, unsigned int *v)
+int sysfs_read_uint(const char *dir, const char *name, unsigned int *v)
 {
 	char path[256];
 	FILE *f;
@@ -278,10 +278,10 @@ static int read_advisor(const char *dir, char *mode, size_t len)
 
 int ksm_read(const char *dir, struct ksm_rate *r)
 {
-	int err = read_uint(dir, "pages_to_scan", &r->pages_to_scan);
+	int err = sysfs_read_uint(dir, "pages_to_scan", &r->pages_to_scan);
 
 	if (!err)
-		err = read_uint(dir, "sleep_millisecs", &r->sleep_ms);
+		err = sysfs_read_uint(dir, "sleep_millisecs", &r->sleep_ms);
 	return err ? err : read_advisor(dir, r->advisor, sizeof(r->advisor));
 }
 
@@ -303,7 +303,7 @@ int ksm_write(const char *dir, const struct ksm_rate *r)
 
 int ksm_run_read(const char *dir, unsigned int *run)
 {
-	return read_uint(dir, "run", run);
+	return sysfs_read_uint(dir, "run", run);
 }
 
 int ksm_run_write(const char *dir, unsigned int run)

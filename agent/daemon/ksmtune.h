@@ -142,5 +142,7 @@ int ksm_write(const char *dir, const struct ksm_rate *r);
 /* Read or write ksmd's run under @dir. */
 int ksm_run_read(const char *dir, unsigned int *run);
 int ksm_run_write(const char *dir, unsigned int run);
+/* One unsigned number from the file @dir/@name: 0, or -errno / -EINVAL. */
+int sysfs_read_uint(const char *dir, const char *name, unsigned int *v);
 
 #endif
