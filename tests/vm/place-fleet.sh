@@ -29,16 +29,10 @@
 # 5. --json is valid and exit status 0; an unreachable server gives exit 2
 # 6. host B's kernel log is clean
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/place-lib.sh"
 . "$(dirname "$0")/nested-host.sh"
 
-AGENT=$VMT_REPO/agent/vmmerged
-CTL=$VMT_REPO/agent/vmmergectl
-PLACE=$VMT_REPO/tools/vmmerge-place
 HOSTB=$VMT_REPO/tests/vm/place-host
-CONF=/tmp/place-vmmerged.conf
-ALOG=/tmp/place-vmmerged.log
-PLOG=/tmp/prometheus.log
-PROMDIR=/tmp/prom
 PORT=9873
 PORT_B=9874
 HOST_A=127.0.0.1:$PORT
@@ -47,8 +41,6 @@ MEM=128
 # B's fake VMMs: every page present and shared, more than all of a MEM MiB
 # microVM, so B's hint for a stack is bigger than A's.
 MEM_B=136
-AGENT_PID=
-PROM_PID=
 
 write_config() {
 	cat >"$CONF" <<EOF
@@ -81,30 +73,12 @@ mem_mib = $MEM
 EOF
 }
 
-write_prom_config() {
-	mkdir -p "$PROMDIR/data"
-	cat >"$PROMDIR/prometheus.yml" <<EOF
-global:
-  scrape_interval: 2s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: vmmerged
-    static_configs:
-      - targets: ['$HOST_A', '$HOST_B']
-EOF
-}
-
 cleanup() {
-	local p
-	for p in $PROM_PID $AGENT_PID; do
-		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	log "agent log:"; sed 's/^/  vmmerged| /' "$ALOG" >&2
+	place_stop $PROM_PID $AGENT_PID
 	if [ -n "$NH_VM" ] && [ "$VMT_FAILED" != 0 ]; then
 		log "host B agent log:"
 		nested_host_cmd "$HOSTB log" 30 2>&1 | sed 's/^/  vmmerged-b| /' >&2
 	fi
-	log "prometheus log (tail):"; tail -n 15 "$PLOG" | sed 's/^/  prometheus| /' >&2
 }
 
 # sampled: every VM sampled completely at least once (then a stack's hint
@@ -125,11 +99,6 @@ sys.exit(0 if any(s["allowed"] and s["matched"] > 0 for s in h["scopes"]) else 1
 }
 
 hints_ready() { sampled && hinted python3.11 && hinted node20; }
-
-targets_up() {
-	curl -sf "http://127.0.0.1:9090/api/v1/query?query=sum(up)" |
-		grep -q '"value":\[[0-9.]*,"2"\]'
-}
 
 # place STACK DOMAIN: vmmerge-place's JSON in /tmp/place-STACK.json.
 place() {
@@ -226,20 +195,8 @@ verdicts() {
 	done
 }
 
-[ -x "$AGENT" ] && [ -x "$CTL" ] || die "agent not built (make tools)"
-command -v prometheus >/dev/null || die "prometheus missing (Debian package prometheus)"
-ip link set lo up || die "cannot bring up lo"
-on_exit cleanup
-: >"$ALOG"
-write_config
-module_load || die "module did not load"
-knob estimate_interval_ms 500
-knob scan_cpu_permille 1000
-knob stats_interval_ms 500
+place_agent_start "$PORT"
 knob cross_domain 1
-"$AGENT" -c "$CONF" >>"$ALOG" 2>&1 &
-AGENT_PID=$!
-wait_until 10 curl -sf -o /dev/null "http://$HOST_A/metrics" || die "vmmerged did not come up"
 
 # Host B first: its scanner samples while A's microVMs boot.
 nested_host_start "$PORT_B" "$PORT" --mem 512 --timeout 400 || die "host B did not start"
@@ -254,11 +211,7 @@ check hints-ready-A wait_until 300 hints_ready
 check hints-ready-B nested_host_cmd "$HOSTB wait 300" 320 >&2
 log "both hosts' hints ready at $SECONDS s"
 save_hints || die "cannot read the hints"
-write_prom_config
-prometheus --config.file="$PROMDIR/prometheus.yml" --storage.tsdb.path="$PROMDIR/data" \
-	--web.listen-address=127.0.0.1:9090 >"$PLOG" 2>&1 &
-PROM_PID=$!
-check prometheus-targets-up wait_until 180 targets_up
+place_prom_start "$HOST_A" "$HOST_B"
 log "Prometheus scraping both at $SECONDS s"
 check place-sees-both wait_until 60 place_sees_both
 check place-node20 place node20 tenant-b

@@ -19,19 +19,11 @@
 # 5. a VM of another domain (tenant-b) gets no credit anywhere
 # 6. --json is valid and exit status 0; an unreachable server gives exit 2
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/place-lib.sh"
 
-AGENT=$VMT_REPO/agent/vmmerged
-CTL=$VMT_REPO/agent/vmmergectl
-PLACE=$VMT_REPO/tools/vmmerge-place
-CONF=/tmp/place-vmmerged.conf
-ALOG=/tmp/place-vmmerged.log
-PLOG=/tmp/prometheus.log
-PROMDIR=/tmp/prom
 PORT=9873
 MEM=128
 STACK=python3.11
-AGENT_PID=
-PROM_PID=
 FAKE_PID=
 
 write_config() {
@@ -57,21 +49,9 @@ stack = node20
 EOF
 }
 
-write_prom_config() {
-	mkdir -p "$PROMDIR/data"
-	cat >"$PROMDIR/prometheus.yml" <<EOF
-global:
-  scrape_interval: 2s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: vmmerged
-    static_configs:
-      - targets: ['127.0.0.1:$PORT', '127.0.0.1:9901', '127.0.0.1:9902']
-EOF
-}
-
 # fake_hosts: host-b and host-c from one scrape of the agent.
 fake_hosts() {
+	mkdir -p "$PROMDIR"
 	curl -sf "http://127.0.0.1:$PORT/metrics" >"$PROMDIR/agent.txt" || return 1
 	/usr/bin/python3 - "$PROMDIR" "$STACK" <<'EOF'
 import re, sys
@@ -119,25 +99,13 @@ EOF
 	FAKE_PID=$!
 }
 
-cleanup() {
-	local p
-	for p in $PROM_PID $FAKE_PID $AGENT_PID; do
-		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	log "agent log:"; sed 's/^/  vmmerged| /' "$ALOG" >&2
-	log "prometheus log (tail):"; tail -n 15 "$PLOG" | sed 's/^/  prometheus| /' >&2
-}
+cleanup() { place_stop $PROM_PID $FAKE_PID $AGENT_PID; }
 
 hint_ready() {
 	"$CTL" hints --stack "$STACK" --json 2>/dev/null | /usr/bin/python3 -c '
 import json, sys
 h = json.load(sys.stdin)[0]
 sys.exit(0 if any(s["allowed"] and s["matched"] > 0 for s in h["scopes"]) else 1)'
-}
-
-targets_up() {
-	curl -sf "http://127.0.0.1:9090/api/v1/query?query=sum(up)" |
-		grep -q '"value":\[[0-9.]*,"3"\]'
 }
 
 # place_sees_all: vmmerge-place lists the three targets with hints.
@@ -149,19 +117,7 @@ d = json.load(open("/tmp/place.json"))
 sys.exit(0 if len(d["hosts"]) == 3 and all(h["scope"] or h["reason"] != "no VM of the stack in this domain" for h in d["hosts"]) else 1)'
 }
 
-[ -x "$AGENT" ] && [ -x "$CTL" ] || die "agent not built (make tools)"
-command -v prometheus >/dev/null || die "prometheus missing (Debian package prometheus)"
-ip link set lo up || die "cannot bring up lo"
-on_exit cleanup
-: >"$ALOG"
-write_config
-module_load || die "module did not load"
-knob estimate_interval_ms 500
-knob scan_cpu_permille 1000
-knob stats_interval_ms 500
-"$AGENT" -c "$CONF" >>"$ALOG" 2>&1 &
-AGENT_PID=$!
-wait_until 10 curl -sf -o /dev/null "http://127.0.0.1:$PORT/metrics" || die "vmmerged did not come up"
+place_agent_start "$PORT"
 microvm_start 2 --name py- --mem "$MEM" || die "python microVMs did not start"
 microvm_start 1 --name node- --mem "$MEM" || die "node microVM did not start"
 microvm_cmd 0 "fill pages 30 11" 120 >/dev/null
@@ -174,13 +130,9 @@ knob estimate_interval_ms 600000
 sleep 2
 "$CTL" hints --stack "$STACK" --json >/tmp/hints.json || die "vmmergectl hints failed"
 log "hints: $(tr -d '\n ' </tmp/hints.json)"
-write_prom_config
 fake_hosts || die "cannot scrape the agent"
 serve_fakes
-prometheus --config.file="$PROMDIR/prometheus.yml" --storage.tsdb.path="$PROMDIR/data" \
-	--web.listen-address=127.0.0.1:9090 >"$PLOG" 2>&1 &
-PROM_PID=$!
-check prometheus-targets-up wait_until 180 targets_up
+place_prom_start "127.0.0.1:$PORT" 127.0.0.1:9901 127.0.0.1:9902
 export PLACE_URL=http://127.0.0.1:9090
 check place-sees-all wait_until 60 place_sees_all
 cat /tmp/place.json >&2
