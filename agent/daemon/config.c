@@ -280,6 +280,15 @@ static int ksm_key(struct parser *p, const char *key, const char *value)
 		k->idle_after = n;
 		return 1;
 	}
+	if (!strcmp(key, "merge_within")) {
+		uint64_t n;
+
+		if (parse_uint(value, 3600, &n))
+			return fail(p, p->line, "merge_within: expected 0 to 3600 "
+				    "seconds, got '%s'", value);
+		k->merge_within = n;
+		return 1;
+	}
 	return fail(p, p->line, "unknown key '%s' in [ksm]", key);
 }
 

@@ -268,15 +268,31 @@ static void ksm_set_rate(struct agent *a, const struct ksm_rate *cur,
 	pthread_mutex_unlock(&a->lock);
 }
 
-/* stop_when_idle: stop ksmd after idle_after s of "slow", start it on work. */
-static void ksm_idle(struct agent *a, enum ksm_level level, unsigned int run,
-		     const struct ksm_rate *rate, const char *why)
+/*
+ * stop_when_idle: stop ksmd after idle_after s of "slow", start it on work;
+ * merge_within: hold work for a quiet ksmd until its burst is due.  @act is
+ * ksm_idle_decide()'s answer, @idle the seconds "slow" before it.
+ */
+static void ksm_idle(struct agent *a, enum ksm_run_action act,
+		     unsigned int run, uint64_t idle,
+		     const struct ksm_rate *rate, const char *why,
+		     unsigned int burst_s)
 {
-	uint64_t now = now_seconds(), idle = now - a->ksm_idle.slow_since;
+	unsigned int within = a->cfg.ksm.merge_within;
 	int err;
 
-	switch (ksm_idle_decide(&a->cfg.ksm, &a->ksm_idle, level, run, now)) {
+	switch (act) {
 	case KSM_RUN_KEEP:
+		return;
+	case KSM_RUN_HOLD:
+		log_info("ksm: holding ksmd %s for up to %u s to serve more "
+			 "work with one burst (merge_within=%u, a burst takes "
+			 "~%u s): %s", a->ksm_idle.stopped ? "stopped" : "slow",
+			 within > burst_s ? within - burst_s : 0, within,
+			 burst_s, why);
+		pthread_mutex_lock(&a->lock);
+		a->ksm.holds++;
+		pthread_mutex_unlock(&a->lock);
 		return;
 	case KSM_RUN_TAKEN:
 		log_warn("ksm: run is %u, not 0 as vmmerged left it: someone "
@@ -329,10 +345,12 @@ static uint64_t module_min_samples(void)
 static void tune_ksm(struct agent *a)
 {
 	struct ksm_rate cur, next;
+	enum ksm_run_action act;
+	unsigned int run, burst;
 	enum ksm_level level;
 	struct ksm_input in;
+	uint64_t now, idle;
 	struct vmm_vm *vms;
-	unsigned int run;
 	char why[160];
 	size_t nr;
 
@@ -353,10 +371,21 @@ static void tune_ksm(struct agent *a)
 	a->ksm.active = 1;
 	a->ksm.remaining = in.remaining;
 	pthread_mutex_unlock(&a->lock);
-	if (ksm_decide_level(&a->cfg.ksm, &in, &cur, &next, why, sizeof(why),
-			     &level))
+	ksm_decide_level(&a->cfg.ksm, &in, &cur, &next, why, sizeof(why),
+			 &level);
+	burst = ksm_burst_secs(&a->cfg.ksm, in.enrolled_pages);
+	now = now_seconds();
+	idle = now - a->ksm_idle.slow_since;
+	act = ksm_idle_decide(&a->cfg.ksm, &a->ksm_idle, level, run, now, burst);
+	if (a->ksm_idle.holding) {
+		/* The work waits for its burst: ksmd stays as quiet as it was. */
+		next.pages_to_scan = a->cfg.ksm.pages_min;
+		next.sleep_ms = a->cfg.ksm.sleep_ms_max;
+	}
+	if (next.pages_to_scan != cur.pages_to_scan ||
+	    next.sleep_ms != cur.sleep_ms || strcmp(next.advisor, cur.advisor))
 		ksm_set_rate(a, &cur, &next, why);
-	ksm_idle(a, level, run, &next, why);
+	ksm_idle(a, act, run, idle, &next, why, burst);
 }
 
 static void on_timer(struct agent *a, int fd, bool watchdog)

@@ -181,18 +181,44 @@ int ksm_decide_level(const struct cfg_ksm *b, const struct ksm_input *in,
 		out->sleep_ms != cur->sleep_ms || strcmp(out->advisor, cur->advisor);
 }
 
+unsigned int ksm_burst_secs(const struct cfg_ksm *b, uint64_t enrolled_pages)
+{
+	uint64_t per_ms = b->pages_max ? b->pages_max : 1;
+	uint64_t ms = 2 * enrolled_pages * b->sleep_ms_min / per_ms;
+
+	return (unsigned int)((ms + 999) / 1000);
+}
+
 enum ksm_run_action ksm_idle_decide(const struct cfg_ksm *b,
 				    struct ksm_idle *st, enum ksm_level level,
-				    unsigned int run, uint64_t now)
+				    unsigned int run, uint64_t now,
+				    unsigned int burst_s)
 {
 	bool slow = level == KSM_LEVEL_SLOW;
 
 	if (st->stopped && run != 0) {
 		/* Someone else started (or unmerged) ksmd: theirs now. */
 		st->stopped = false;
+		st->holding = false;
 		st->slow = slow;
 		st->slow_since = now;
 		return KSM_RUN_TAKEN;
+	}
+	if (slow)
+		st->holding = false;	/* no work, or it went away */
+	else if (b->tune && b->merge_within && (st->holding || st->slow)) {
+		/*
+		 * Work for a quiet ksmd (slow or stopped): it waits, ksmd as it
+		 * is and still "slow" for the idle count, until its burst is due.
+		 */
+		bool first = !st->holding;
+
+		if (first)
+			st->work_since = now;
+		st->holding = true;
+		if (now - st->work_since + burst_s < b->merge_within)
+			return first ? KSM_RUN_HOLD : KSM_RUN_KEEP;
+		st->holding = false;
 	}
 	if (slow && !st->slow)
 		st->slow_since = now;

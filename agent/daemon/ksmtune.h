@@ -28,6 +28,15 @@
  * (COW-broken merged pages raise it too).  run is written only then:
  * other KSM users of the host may need ksmd, so the operator must allow it.
  *
+ * With merge_within = T (seconds, 0 by default) a stopped ksmd is not
+ * started at the first new work but held for a while, so that one burst
+ * serves every VM arriving meanwhile: a new VM's pages merge in about two
+ * ksmd passes over all enrolled memory, and each burst costs those passes
+ * whatever the number of VMs it serves.  The start is due when the first
+ * work waiting is T seconds old less the burst's own length,
+ * ksm_burst_secs() (two passes at the fast rate), so that VM is still
+ * merged within T.  Work that is already late starts ksmd at once.
+ *
  * On 6.8+ the kernel's own advisor (advisor_mode=scan-time) sets
  * pages_to_scan by itself and refuses writes to it (EINVAL).  The tuner
  * replaces the advisor rather than drive it: the advisor sizes ksmd from
@@ -82,6 +91,7 @@ struct ksm_tuning {
 	uint64_t remaining;		/* pages, at the last decision */
 	int stopped;			/* ksmd held at run=0 by the agent */
 	uint64_t stops, starts;		/* run=0 and run=1 written */
+	uint64_t holds;			/* starts deferred to batch work */
 };
 
 /* What ksm_idle_decide() tells the caller to do with ksmd's run. */
@@ -90,6 +100,7 @@ enum ksm_run_action {
 	KSM_RUN_STOP,		/* write run=0 */
 	KSM_RUN_START,		/* write run=1: the decision left "slow" */
 	KSM_RUN_TAKEN,		/* run changed under us: no longer ours */
+	KSM_RUN_HOLD,		/* work waits for its burst (merge_within) */
 };
 
 /* The idle state across decisions; zeroed at start. */
@@ -97,6 +108,8 @@ struct ksm_idle {
 	bool stopped;		/* the agent wrote run=0 and holds it */
 	bool slow;		/* the last decision was "slow" */
 	uint64_t slow_since;	/* seconds (monotonic) it has been since */
+	bool holding;		/* stopped, work waiting for its burst */
+	uint64_t work_since;	/* when the first work waiting came */
 };
 
 /*
@@ -126,11 +139,19 @@ int ksm_decide_level(const struct cfg_ksm *b, const struct ksm_input *in,
  * switching it on counts from the last change) and sets @st->stopped on
  * KSM_RUN_STOP, clears it on KSM_RUN_START and KSM_RUN_TAKEN; the caller
  * sets it back if its write fails.  Never anything but KSM_RUN_KEEP with
- * tune or stop_when_idle = no, and STOP only when @run is 1.
+ * tune or stop_when_idle = no, and STOP only when @run is 1.  With
+ * merge_within, work found while stopped returns KSM_RUN_HOLD once (then
+ * KEEP) until its start is due, @burst_s being ksm_burst_secs().
  */
 enum ksm_run_action ksm_idle_decide(const struct cfg_ksm *b,
 				    struct ksm_idle *st, enum ksm_level level,
-				    unsigned int run, uint64_t now);
+				    unsigned int run, uint64_t now,
+				    unsigned int burst_s);
+/*
+ * Seconds two ksmd passes over @enrolled_pages take at the fast rate of
+ * @b (pages_to_scan_max every sleep_ms_min), rounded up.
+ */
+unsigned int ksm_burst_secs(const struct cfg_ksm *b, uint64_t enrolled_pages);
 /*
  * Read or write pages_to_scan, sleep_millisecs and, where the kernel has
  * it and @r->advisor is set, advisor_mode under @dir.  ksm_write() turns

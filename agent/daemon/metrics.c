@@ -373,6 +373,9 @@ static void agent_health(FILE *f, const struct metrics_snapshot *s)
 		gauge(f, "vmmerged_ksm_starts_total", "counter",
 		      "Times the agent started ksmd again (run=1)",
 		      s->ksm.starts);
+		gauge(f, "vmmerged_ksm_holds_total", "counter",
+		      "Times the agent held a stopped ksmd to batch arrivals "
+		      "(merge_within)", s->ksm.holds);
 	}
 	header(f, "vmmerged_start_time_seconds", "gauge",
 	       "When the agent started, seconds since the epoch");

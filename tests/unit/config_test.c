@@ -41,7 +41,8 @@ static const char good[] =
 "tune = yes\n"
 "pages_to_scan_max = 8000\n"
 "stop_when_idle = yes\n"
-"idle_after = 5\n";
+"idle_after = 5\n"
+"merge_within = 45\n";
 
 static void test_good(void)
 {
@@ -61,6 +62,7 @@ static void test_good(void)
 	CHECK(c.rules[0].mem_mib == 256 && c.rules[0].line == 12);
 	CHECK(c.ksm.tune && c.ksm.pages_max == 8000 && c.ksm.pages_min == 100);
 	CHECK(c.ksm.stop_when_idle && c.ksm.idle_after == 5);
+	CHECK(c.ksm.merge_within == 45);
 	CHECK(c.sources == CFG_SRC_ALL);
 	config_free(&c);
 }
@@ -75,6 +77,7 @@ static void test_defaults(void)
 	CHECK(c.nr_vmm == 3 && c.nr_rules == 0);
 	/* run is the operator's: never written unless allowed */
 	CHECK(!c.ksm.tune && !c.ksm.stop_when_idle && c.ksm.idle_after == 60);
+	CHECK(c.ksm.merge_within == 0);
 	config_free(&c);
 	CHECK(config_parse_string("[agent]\nlisten = [::1]:80\n", "v6", &c, err,
 				  sizeof(err)) == 0);
@@ -143,6 +146,10 @@ static void test_malformed(void)
 	    "bad.conf:3: idle_after: expected 1 to 86400 seconds, got '0'");
 	bad("[ksm]\nidle_after = 86401\n",
 	    "bad.conf:2: idle_after: expected 1 to 86400 seconds, got '86401'");
+	bad("[ksm]\nmerge_within = 3601\n",
+	    "bad.conf:2: merge_within: expected 0 to 3600 seconds, got '3601'");
+	bad("[ksm]\nmerge_within = soon\n",
+	    "bad.conf:2: merge_within: expected 0 to 3600 seconds, got 'soon'");
 	bad("[agent]\nrescan_interval = 0\n",
 	    "bad.conf:2: rescan_interval: expected 1 to 3600 seconds, got '0'");
 	bad("[rule r]\nmem_mib = 12x\n",

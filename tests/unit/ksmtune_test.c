@@ -329,8 +329,13 @@ static enum ksm_run_action step(const struct cfg_ksm *b, struct ksm_idle *st,
 	char why[160];
 
 	ksm_decide_level(b, in, cur, &out, why, sizeof(why), &level);
+	act = ksm_idle_decide(b, st, level, *run, now,
+			      ksm_burst_secs(b, in->enrolled_pages));
+	if (st->holding) {		/* as the daemon does: stay quiet */
+		out.pages_to_scan = b->pages_min;
+		out.sleep_ms = b->sleep_ms_max;
+	}
 	*cur = out;
-	act = ksm_idle_decide(b, st, level, *run, now);
 	if (act == KSM_RUN_STOP)
 		*run = 0;
 	if (act == KSM_RUN_START)
@@ -411,6 +416,96 @@ static void test_idle_restart(void)
 	CHECK(run == 1 && cur.pages_to_scan == 2050);
 }
 
+/* Two passes at 4000 pages / 10 ms: 100,000 pages take 0.5 s, 1 s rounded. */
+static void test_burst_secs(void)
+{
+	CHECK(ksm_burst_secs(&idle_bounds, 100000) == 1);
+	CHECK(ksm_burst_secs(&idle_bounds, 0) == 0);
+	/* 32 VMs of 192 MiB: 1,572,864 pages, two passes in 7.9 s. */
+	CHECK(ksm_burst_secs(&idle_bounds, 1572864) == 8);
+}
+
+/*
+ * merge_within: work for a stopped ksmd waits until the first of it is
+ * merge_within less the burst's length old; then ksmd starts, fast.
+ */
+static void test_merge_within_stopped(void)
+{
+	struct ksm_input idle = { .nr_enrolled = 2, .enrolled_pages = 1572864,
+				  .remaining = 10000 }, in;
+	struct ksm_rate cur = { .pages_to_scan = 100, .sleep_ms = 200 };
+	struct cfg_ksm b = idle_bounds;
+	struct ksm_idle st = { 0 };
+	unsigned int run = 1, t;
+
+	b.merge_within = 60;		/* burst 8 s: due 52 s after the work */
+	step(&b, &st, &idle, &cur, &run, 0);
+	CHECK(step(&b, &st, &idle, &cur, &run, 6) == KSM_RUN_STOP);
+	in = idle;
+	in.nr_enrolled = 3;
+	in.new_enrolled = 1;
+	CHECK(step(&b, &st, &in, &cur, &run, 100) == KSM_RUN_HOLD);
+	CHECK(st.holding && run == 0 && cur.pages_to_scan == 100);
+	in.new_enrolled = 0;		/* its estimate is pending: still work */
+	in.nr_pending = 1;
+	for (t = 102; t < 152; t += 2)
+		CHECK(step(&b, &st, &in, &cur, &run, t) == KSM_RUN_KEEP);
+	CHECK(run == 0 && cur.pages_to_scan == 100);
+	/* A second arrival meanwhile does not restart the wait. */
+	in.nr_enrolled = 4;
+	in.new_enrolled = 1;
+	CHECK(step(&b, &st, &in, &cur, &run, 151) == KSM_RUN_KEEP);
+	CHECK(step(&b, &st, &in, &cur, &run, 152) == KSM_RUN_START);
+	CHECK(run == 1 && !st.holding && cur.pages_to_scan == 4000);
+
+	/* Work that goes away while held leaves ksmd stopped, not holding. */
+	in = idle;
+	step(&b, &st, &in, &cur, &run, 160);
+	CHECK(step(&b, &st, &in, &cur, &run, 166) == KSM_RUN_STOP);
+	in.nr_sampling = 1;
+	CHECK(step(&b, &st, &in, &cur, &run, 170) == KSM_RUN_HOLD);
+	in.nr_sampling = 0;
+	CHECK(step(&b, &st, &in, &cur, &run, 172) == KSM_RUN_KEEP);
+	CHECK(!st.holding && run == 0);
+
+	/* A burst longer than merge_within: started at once. */
+	b.merge_within = 5;
+	in.nr_sampling = 1;
+	CHECK(step(&b, &st, &in, &cur, &run, 180) == KSM_RUN_START);
+	CHECK(run == 1 && cur.pages_to_scan == 4000);
+}
+
+/* merge_within holds work for a running, slow ksmd at the slow rate too. */
+static void test_merge_within_slow(void)
+{
+	struct ksm_input in = { .nr_enrolled = 2, .enrolled_pages = 100000,
+				.remaining = 1000 };
+	struct ksm_rate cur = { .pages_to_scan = 100, .sleep_ms = 200 };
+	struct cfg_ksm b = idle_bounds;
+	struct ksm_idle st = { 0 };
+	unsigned int run = 1;
+
+	b.merge_within = 20;
+	b.stop_when_idle = false;	/* run is never written */
+	CHECK(step(&b, &st, &in, &cur, &run, 0) == KSM_RUN_KEEP);
+	in.remaining = 20000;		/* 20% left: COW-broken, say */
+	CHECK(step(&b, &st, &in, &cur, &run, 2) == KSM_RUN_HOLD);
+	CHECK(cur.pages_to_scan == 100 && cur.sleep_ms == 200 && run == 1);
+	CHECK(step(&b, &st, &in, &cur, &run, 20) == KSM_RUN_KEEP);
+	CHECK(cur.pages_to_scan == 100);
+	CHECK(step(&b, &st, &in, &cur, &run, 21) == KSM_RUN_KEEP);
+	CHECK(cur.pages_to_scan == 4000 && cur.sleep_ms == 10 && !st.holding);
+	/* Without merge_within it goes fast at once (the default). */
+	b.merge_within = 0;
+	st = (struct ksm_idle){ 0 };
+	in.remaining = 1000;
+	cur = (struct ksm_rate){ .pages_to_scan = 100, .sleep_ms = 200 };
+	step(&b, &st, &in, &cur, &run, 0);
+	in.remaining = 20000;
+	CHECK(step(&b, &st, &in, &cur, &run, 2) == KSM_RUN_KEEP);
+	CHECK(cur.pages_to_scan == 4000);
+}
+
 /* run is never written with stop_when_idle = no, nor unless it is 1. */
 static void test_idle_never(void)
 {
@@ -475,6 +570,9 @@ int main(void)
 		{ "idle-restart", test_idle_restart },
 		{ "idle-never-unless-allowed", test_idle_never },
 		{ "idle-run-taken", test_idle_taken },
+		{ "burst-secs", test_burst_secs },
+		{ "merge-within-stopped", test_merge_within_stopped },
+		{ "merge-within-slow", test_merge_within_slow },
 	};
 
 	return RUN_TESTS("ksmtune_test", tests);
