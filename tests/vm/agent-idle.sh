@@ -13,19 +13,25 @@
 # 3. half of b0's merged pages COW-broken (their own content written back
 #    through /proc/PID/mem): the estimate of what is left grows, run=1,
 #    then 0 once they are merged again
-# 4. reload with stop_when_idle = no: run put back to 1 ("put back run=1
+# 4. reload with merge_within = AI_WITHIN s: b3 arrives, the agent logs
+#    "holding ksmd stopped", b4 arrives meanwhile; ksmd stays stopped until
+#    the work is due (AI_WITHIN less the burst's length), then one start
+#    serves both: b3 and b4 merge, and no second start came before they did
+# 5. reload with stop_when_idle = no: run put back to 1 ("put back run=1
 #    (stop_when_idle switched off)"), then never written: a watcher of run
 #    sees no change for AI_WATCH s, and run=0 written by hand stays 0
-# 5. reload with stop_when_idle = yes: stopped again; SIGTERM puts back
+# 6. reload with stop_when_idle = yes: stopped again; SIGTERM puts back
 #    run=1 ("put back run=1 (stopping)")
 # A watcher logs every value of run with its time, shown at the end.
 #
-# Parameters: AI_MEM MiB per VM (32), AI_IDLE s (5), AI_WATCH s (20).
+# Parameters: AI_MEM MiB per VM (32), AI_IDLE s (5), AI_WATCH s (20),
+# AI_WITHIN s (24).
 . "$(dirname "$0")/lib.sh"
 
 AI_MEM=${AI_MEM:-32}
 AI_IDLE=${AI_IDLE:-5}
 AI_WATCH=${AI_WATCH:-20}
+AI_WITHIN=${AI_WITHIN:-24}
 
 AGENT=$VMT_REPO/agent/vmmerged
 CTL=$VMT_REPO/agent/vmmergectl
@@ -38,7 +44,7 @@ AGENT_PID=
 WATCH_PID=
 declare -A BV_PID BV_START BV_LEN
 
-# write_config yes|no: stop_when_idle.
+# write_config yes|no [S]: stop_when_idle, merge_within (0).
 write_config() {
 	cat >"$CONF" <<EOF
 [agent]
@@ -62,6 +68,7 @@ sleep_ms_min = 10
 sleep_ms_max = 200
 stop_when_idle = $1
 idle_after = $AI_IDLE
+merge_within = ${2:-0}
 EOF
 }
 
@@ -134,7 +141,7 @@ start_seen() { [ "$(nlog "$START")" -gt "$1" ]; }
 cleanup() {
 	[ -z "$WATCH_PID" ] || kill "$WATCH_PID" 2>/dev/null
 	agent_kill TERM
-	for n in b0 b1 b2; do [ -z "${BV_PID[$n]}" ] || kill "${BV_PID[$n]}" 2>/dev/null; done
+	for n in b0 b1 b2 b3 b4; do [ -z "${BV_PID[$n]}" ] || kill "${BV_PID[$n]}" 2>/dev/null; done
 	log "run values seen:"
 	sed 's/^/  /' "$RUNLOG" >&2
 	log "agent log (ksm lines):"
@@ -206,7 +213,41 @@ else
 	fail started-on-cow-break "could not rewrite b0's pages through /proc/${BV_PID[b0]}/mem"
 fi
 
-# ---- 4. stop_when_idle = no: put back, then never written
+# ---- 4. merge_within: arrivals held for one burst
+HOLD='ksm: holding ksmd stopped for up to'
+write_config yes "$AI_WITHIN"
+kill -HUP "$AGENT_PID"
+check within-stopped wait_until 120 run_is 0
+starts=$(nlog "$START")
+holds=$(nlog "$HOLD")
+bv_start b3 || die "badvmm b3 did not start"
+if wait_until 60 eval '[ "$(nlog "$HOLD")" -gt "$holds" ]'; then
+	pass within-hold-logged
+	t_hold=$SECONDS
+	log "$(grep "$HOLD" "$ALOG" | tail -n 1)"
+	sleep 4
+	bv_start b4 || die "badvmm b4 did not start"
+	# The start is due AI_WITHIN less the burst (about 1 s here) after the
+	# work came, the hold's tick; ticks are 2 s apart.
+	check within-held eval 'run_is 0 && [ "$(nlog "$START")" = "$starts" ]'
+	if wait_until $((AI_WITHIN + 60)) start_seen "$starts"; then
+		held=$((SECONDS - t_hold))
+		log "ksmd started $held s after the hold"
+		check within-start-when-due eval '[ "$held" -ge $((AI_WITHIN - 6)) ] && [ "$held" -le $((AI_WITHIN + 6)) ]'
+	else
+		fail within-start-when-due "no start within $((AI_WITHIN + 60)) s of the hold"
+	fi
+	check within-one-burst-merges-both wait_until 300 merged b3 b4
+	check within-one-start eval '[ "$(nlog "$START")" = $((starts + 1)) ]'
+	check within-holds-metric eval '[ "$(metric vmmerged_ksm_holds_total)" = "$(nlog "$HOLD")" ]'
+else
+	fail within-hold-logged "no hold logged: $(grep 'ksm:' "$ALOG" | tail -n 2)"
+fi
+check within-stopped-after wait_until 120 run_is 0
+write_config yes
+kill -HUP "$AGENT_PID"
+
+# ---- 5. stop_when_idle = no: put back, then never written
 write_config no
 kill -HUP "$AGENT_PID"
 check put-back-on-reload wait_until 20 eval 'run_is 1 && grep -q "put back run=1 (stop_when_idle switched off)" "$ALOG"'
@@ -222,7 +263,7 @@ check operator-stop-left-alone run_is 0
 check operator-stop-warned grep -q 'ksm: not running' "$ALOG"
 echo 1 >"$VMT_KSM/run"
 
-# ---- 5. allowed again: stopped; the agent's stop puts run back
+# ---- 6. allowed again: stopped; the agent's stop puts run back
 stops=$(nlog "$STOP")
 write_config yes
 kill -HUP "$AGENT_PID"
@@ -233,6 +274,6 @@ check put-back-on-stop eval 'run_is 1 && grep -q "put back run=1 (stopping)" "$A
 kill "$WATCH_PID" 2>/dev/null
 WATCH_PID=
 klog_check kernel-log && pass kernel-log
-for n in b0 b1 b2; do kill "${BV_PID[$n]}" 2>/dev/null; wait "${BV_PID[$n]}" 2>/dev/null; BV_PID[$n]=; done
+for n in b0 b1 b2 b3 b4; do kill "${BV_PID[$n]}" 2>/dev/null; wait "${BV_PID[$n]}" 2>/dev/null; BV_PID[$n]=; done
 ksm_stop 2
 check module-unload module_unload
