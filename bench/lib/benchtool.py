@@ -81,14 +81,15 @@ def find_pid(comm):
     return None
 
 
-def ticks(pid):
+def ticks(pid, children=False):
+    """utime + stime; with @children also the reaped children's."""
     if not pid:
         return 0
     try:
         with open(f"/proc/{pid}/stat") as f:
             st = f.read().rsplit(")", 1)[1].split()
-        return int(st[11]) + int(st[12])  # utime + stime
-    except (OSError, IndexError):
+        return sum(int(x) for x in st[11:15 if children else 13])
+    except (OSError, IndexError, ValueError):
         return 0
 
 

@@ -48,9 +48,8 @@ import subprocess
 import sys
 import time
 
-KSM = "/sys/kernel/mm/ksm"
-PAGE = 4096
-HZ = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchtool import KSM, PAGE, HZ, find_pid, rd, ticks  # noqa: E402 (the density one's)
 PREFIX = {"python3": "py", "node": "node", "perl": "perl"}
 CONSOLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                        "tests", "vm", "microvm-console")
@@ -170,38 +169,6 @@ def cmd_snapshot(a):
 
 
 # ---------------------------------------------------------------- replay
-def rd(path, default=0):
-    try:
-        with open(path) as f:
-            return int(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return default
-
-
-def find_pid(comm):
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/comm") as f:
-                    if f.read().strip() == comm:
-                        return int(d)
-            except OSError:
-                pass
-    return None
-
-
-def ticks(pid):
-    """utime + stime + the reaped children's (ksmtuned's ps and awk)."""
-    if not pid:
-        return 0
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            st = f.read().rsplit(")", 1)[1].split()
-        return sum(int(x) for x in st[11:15])
-    except (OSError, IndexError, ValueError):
-        return 0
-
-
 def restore_argv(snapdir, stack, vm, sockdir, merge):
     """The snapshot VM's argv with this VM's name, sockets and mem-merge."""
     with open(os.path.join(snapdir, f"{stack}.cmdline"), "rb") as f:
@@ -390,7 +357,8 @@ class Replay:
             except OSError:
                 pass
             self.vmf.write(f"{self.a.phase},{t:.1f},{v.id},{v.stack},{v.state},{v.merging}\n")
-        tuner = sum(ticks(p) for p in self.a.tuner)
+        # (ksmtuned's ps and awk are its reaped children)
+        tuner = sum(ticks(p, children=True) for p in self.a.tuner)
         row = [self.a.phase, f"{t:.1f}", len(res)] + \
             [rd(f"{KSM}/{k}") for k in ("pages_shared", "pages_sharing", "pages_unshared",
                                         "full_scans")] + \
