@@ -538,13 +538,15 @@ def cmd_report(a):
         res[ph]["steady_cpu_per_min"] = (cpu(tail[-1]) - cpu(tail[0])) * 60 / dt if dt > 0 else None
         res[ph]["steady_agent_cpu_per_min"] = \
             (tail[-1]["agent_ticks"] - tail[0]["agent_ticks"]) / HZ * 60 / dt if dt > 0 else None
+        res[ph]["steady_scan_cpu_per_min"] = \
+            (tail[-1]["scan_ticks"] - tail[0]["scan_ticks"]) / HZ * 60 / dt if dt > 0 else None
         # ksmd + scanner + agent: what the issue 10 goals compare
         res[ph]["steady_all_cpu_per_min"] = \
             (res[ph]["steady_cpu_per_min"] + res[ph]["steady_agent_cpu_per_min"]) if dt > 0 else None
     # ratios of vmmerge (phase "vmmerge") against the KSM configurations
     # and the best of them ("best": the largest final saving)
     ratios = {}
-    others = [p for p in merging if p != "vmmerge"]
+    others = [p for p in merging if not p.startswith("vmmerge")]
     best_ph = max(others, key=lambda p: res[p]["final_sharing"]) if others else None
     if "vmmerge" in res:
         v = res["vmmerge"]
@@ -617,6 +619,12 @@ def cmd_report(a):
             txt.append(t)
     for ref, q in ratios.items():
         txt.append(f"vmmerge / {ref}: " + ", ".join(f"{k} {fmt(v, 2)}" for k, v in q.items()))
+    if "vmmerge" in res and "vmmerge-nocalm" in res:
+        a, b = res["vmmerge"], res["vmmerge-nocalm"]
+        txt.append("scanner floor: steady scanner CPU s/min "
+                   f"{fmt(a['steady_scan_cpu_per_min'], 3)} (scan_calm_max 6) against "
+                   f"{fmt(b['steady_scan_cpu_per_min'], 3)} (0); final saving "
+                   f"{fmt(a['final_sharing'] * mib)} against {fmt(b['final_sharing'] * mib)} MiB")
     with open(os.path.join(d, "results.txt"), "w") as f:
         f.write("\n".join(txt) + "\n")
     with open(os.path.join(d, "results.csv"), "w") as f:
