@@ -21,7 +21,8 @@
       new console and QMP sockets, QEMU mem-merge=on|off, `-incoming
       exec:cat D/STACK.mig`), invoke it once, pause it (QMP stop: idle
       between invocations, as FaaS platforms freeze idle instances); at
-      each invocation continue it, run `/fn/fn call` in it, pause it again;
+      each invocation continue it, run `/fn/fn poke` in it (the function
+      server runs its prime handler in its heap), pause it again;
       at its departure kill it. --kick PID gets SIGUSR1 at every arrival
       (Kata's and ksmtuned's triggers). Every --interval seconds one row
       of DIR/churn-samples.csv (KSM counters, CPU ticks of ksmd, the
@@ -309,9 +310,11 @@ class Replay:
                 self.event(t_plan, vm, "invoke", 0, False, f"cont: {e}")
                 return
         n = self.a.prime
-        # One request (one client process in the guest: under nested TCG
-        # each costs seconds): the handler's allocations change the heap.
-        cmd = f"/fn/fn call '/prime?n={n}'"
+        # The prime handler run by the function server in its own heap,
+        # triggered by a signal (fn poke): a client process would cost
+        # seconds of the test VM's one CPU under nested TCG, and 25 VMs'
+        # invocations then fell minutes behind the trace.
+        cmd = f"/fn/fn poke {n}"
         vm.call = subprocess.Popen(["/usr/bin/python3", CONSOLE,
                                     f"{self.sockdir}/{PREFIX[vm.stack]}-{vm.id}.sock",
                                     "120", cmd], stdout=subprocess.DEVNULL,

@@ -3,10 +3,16 @@
 //   GET /hello?name=X   small HTTP handler: JSON greeting
 //   GET /prime?n=N      CPU-bound: count primes below N by trial division
 //   GET /fill?mb=M      data-heavy: keep M MiB of unique random bytes alive
+//   SIGUSR2             an invocation without a client (`fn poke`): the
+//                       prime handler with n from /tmp/fn-poke-n, its reply
+//                       kept among the last 16, the count in /tmp/fn-poked
 'use strict';
 const http = require('http');
 const crypto = require('crypto');
+const fs = require('fs');
 const heap = [];
+const replies = [];
+let poked = 0;
 
 function primes(n) {
   let count = 0;
@@ -44,4 +50,17 @@ if (process.argv[2] === 'call') {
   const data = JSON.stringify(body) + '\n';
   res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': data.length });
   res.end(data);
-}).listen(8080, '127.0.0.1', () => require('fs').writeFileSync('/tmp/fn-ready', ''));
+}).listen(8080, '127.0.0.1', () => {
+  // One invocation as the /prime handler serves it, with no client
+  // process (a client's start costs seconds under nested TCG).
+  process.on('SIGUSR2', () => {
+    let n = 2000;
+    try { n = parseInt(fs.readFileSync('/tmp/fn-poke-n', 'utf8'), 10) || 2000; } catch (e) { }
+    replies.push(JSON.stringify({ n, primes: primes(n), seq: poked }));
+    if (replies.length > 16) replies.shift();
+    poked++;
+    fs.writeFileSync('/tmp/fn-poked.tmp', String(poked));
+    fs.renameSync('/tmp/fn-poked.tmp', '/tmp/fn-poked');
+  });
+  fs.writeFileSync('/tmp/fn-ready', String(process.pid));
+});

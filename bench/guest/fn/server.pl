@@ -3,11 +3,16 @@
 #   GET /hello?name=X   small HTTP handler: JSON greeting
 #   GET /prime?n=N      CPU-bound: count primes below N by trial division
 #   GET /fill?mb=M      data-heavy: keep M MiB of unique random bytes alive
+#   SIGUSR2             an invocation without a client (`fn poke`): the
+#                       prime handler with n from /tmp/fn-poke-n, its reply
+#                       kept among the last 16, the count in /tmp/fn-poked
 use strict;
 use warnings;
 use IO::Socket::INET;
 
 my @heap;
+my @replies;
+my $poked = 0;
 
 sub primes {
     my ($n) = @_;
@@ -35,8 +40,22 @@ if (($ARGV[0] // '') eq 'call') {
 
 my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 8080,
     Listen => 16, ReuseAddr => 1) or die "listen: $!";
-if (open my $ready, '>', '/tmp/fn-ready') { close $ready; }
-while (my $c = $srv->accept) {
+# One invocation as the /prime handler serves it, with no client process
+# (a client's start costs seconds under nested TCG).
+$SIG{USR2} = sub {
+    my $n = 2000;
+    if (open my $f, '<', '/tmp/fn-poke-n') { my $v = <$f>; close $f; $n = $v + 0 if $v; }
+    push @replies, sprintf '{"n": %d, "primes": %d, "seq": %d}', $n, primes($n), $poked;
+    shift @replies if @replies > 16;
+    $poked++;
+    if (open my $f, '>', '/tmp/fn-poked.tmp') { print $f $poked; close $f; }
+    rename '/tmp/fn-poked.tmp', '/tmp/fn-poked';
+};
+if (open my $ready, '>', '/tmp/fn-ready') { print $ready $$; close $ready; }
+while (1) {
+    # (a signal interrupts accept: EINTR, not the end of the loop)
+    my $c = $srv->accept;
+    unless ($c) { next if $!{EINTR}; last; }
     my $line = <$c> // '';
     while (my $h = <$c>) { last if $h =~ /^\r?\n$/; }
     my ($path, $query) = $line =~ m{^GET (/[^? ]*)\??(\S*)} ? ($1, $2) : ('', '');
