@@ -33,8 +33,8 @@
 # XSAVE; and one run of four lost the nested host to a double fault
 # ("ENTRY_TRAMPOLINE stack guard page was hit", a %gs read faulting in
 # exc_page_fault: the mark of a wrong kernel GS base on entry from user).
-# qemu64 (x86-64 v1, 4-level paging, no fsgsbase, pku or xsave) keeps the
-# nested host off those paths; Debian's userland needs nothing more.
+# qemu64 (baseline x86-64: 4-level paging, no fsgsbase, pku or xsave)
+# keeps the nested host off those paths; Debian's userland needs no more.
 
 NH_VM=
 NH_CPU=${NH_CPU:-qemu64}
