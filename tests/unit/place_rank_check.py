@@ -6,7 +6,8 @@
 # tools/vmmerge-place's ranking of four hosts for a python3 VM of domain
 # "tenant-a", from the series a fake Prometheus serves:
 #   h-share   600M shareable on node0, allowed; 2G free
-#   h-big     900M shareable but vmmerge_hint_allowed 0 (held by tenant-b)
+#   h-big     900M shareable but vmmerge_hint_allowed 0 (held by tenant-b;
+#             then by nobody: the trust policy is the reason)
 #   h-iso     800M shareable, allowed, but tenant-a isolated there
 #   h-full    1G shareable, allowed, but only 100M free (does not fit)
 #   h-empty   nothing of the stack; 8G free
@@ -117,6 +118,15 @@ def main():
     by = {r['host']: r for r in rows}
     checks.append(('held-reason', by['h-empty']['reason'] ==
                    'held by domain tenant-b'))
+    # h-big's hint not allowed with no other domain's VM there: the trust
+    # policy itself is the reason.
+    prom.series['vmmerge_vm_state'] = [
+        s for s in prom.series['vmmerge_vm_state'] if s[0]['instance'] != 'h-big']
+    rows = tool.rank(tool.gather(prom, 'python3', 'tenant-a', 'instance'),
+                     'tenant-a', 2 * G, 16 * G)
+    by = {r['host']: r for r in rows}
+    checks.append(('policy-reason', by['h-big']['shareable_bytes'] == 0 and
+                   by['h-big']['reason'] == 'host not allowed by the trust policy'))
     table = tool.table(rows)
     checks.append(('table', table.splitlines()[0].startswith('RANK') and
                    len(table.splitlines()) == 6))

@@ -278,6 +278,7 @@ _mv_tcg_args() {
 #                 [--name PFX] [--append ARGS] [--timeout SEC] [--sequential]
 #                 [--node N]  (numactl --membind=N: guest RAM on NUMA node N)
 #                 [--mem-merge on|off]  (QEMU's mem-merge, default off)
+#                 [--cpu MODEL]  (QEMU's -cpu under KVM, default host)
 #                 [--no-wait]  (return once the guest RAM is mapped, booted
 #                 or not)
 #                 [--qemu ARG]  (one more QEMU argument, repeatable: a 9p
@@ -304,7 +305,7 @@ _mv_tcg_args() {
 # (default 40) per VM; the debug kernel (scripts/check-debug) needs more.
 microvm_start() {
 	local n=$1 mem=256 kernel="" initrd="" rootfs="" name="" append="" tmo="" seq=0 node=""
-	local merge=off nowait=0 extra=()
+	local merge=off nowait=0 extra=() cpu=host
 	local i first=$MV_COUNT rc=0 deadline args
 	local accel=${MV_ACCEL:-kvm}
 	shift
@@ -321,6 +322,7 @@ microvm_start() {
 		--sequential) seq=1; shift ;;
 		--node) node=$2; shift 2 ;;
 		--mem-merge) merge=$2; shift 2 ;;
+		--cpu) cpu=$2; shift 2 ;;
 		--no-wait) nowait=1; shift ;;
 		--qemu) extra+=("$2"); shift 2 ;;
 		*) fail microvm-start "microvm_start: unknown option $1"; return 1 ;;
@@ -347,7 +349,7 @@ microvm_start() {
 		MV_LOG[$i]=$MV_DIR/vm$i.console.log
 		rm -f "${MV_SOCK[$i]}" "${MV_QMP[$i]}" "${MV_LOG[$i]}"
 		# shellcheck disable=SC2054 # commas belong to QEMU options
-		args=(-M "microvm,mem-merge=$merge" -enable-kvm -cpu host -smp 1 -m "$mem"
+		args=(-M "microvm,mem-merge=$merge" -enable-kvm -cpu "$cpu" -smp 1 -m "$mem"
 			-kernel "$kernel" -initrd "$initrd"
 			-nodefaults -no-user-config -nographic -no-reboot -monitor none
 			-name "${MV_NAME[$i]}"

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# What the vmmerge-place tests (place.sh, place-fleet.sh) share: the test
+# What the vmmerge-place test (place-fleet.sh) needs beside lib.sh: the test
 # VM's agent started on a config the script writes (write_config), and a
 # real Prometheus scraping a list of targets. Source it after lib.sh.
 #
