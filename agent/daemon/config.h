@@ -63,7 +63,7 @@ struct cfg_ksm {
 	unsigned int sleep_ms_min, sleep_ms_max;
 	bool stop_when_idle;		/* may write ksmd's run (0 and 1) */
 	unsigned int idle_after;	/* seconds of "slow" before run=0 */
-	unsigned int merge_within;	/* s: a stopped ksmd may wait to batch */
+	unsigned int merge_within;	/* s: work for a quiet ksmd may wait */
 };
 
 struct config {

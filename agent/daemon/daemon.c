@@ -377,13 +377,7 @@ static void tune_ksm(struct agent *a)
 	now = now_seconds();
 	idle = now - a->ksm_idle.slow_since;
 	act = ksm_idle_decide(&a->cfg.ksm, &a->ksm_idle, level, run, now, burst);
-	if (a->ksm_idle.holding) {
-		/* The work waits for its burst: ksmd stays as quiet as it was. */
-		next.pages_to_scan = a->cfg.ksm.pages_min;
-		next.sleep_ms = a->cfg.ksm.sleep_ms_max;
-	}
-	if (next.pages_to_scan != cur.pages_to_scan ||
-	    next.sleep_ms != cur.sleep_ms || strcmp(next.advisor, cur.advisor))
+	if (ksm_rate_after_idle(&a->cfg.ksm, &a->ksm_idle, &cur, &next))
 		ksm_set_rate(a, &cur, &next, why);
 	ksm_idle(a, act, run, idle, &next, why, burst);
 }

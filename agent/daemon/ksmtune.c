@@ -110,6 +110,12 @@ static void ksm_thresholds(enum ksm_level level, unsigned int *fast,
 		*fast += KSM_HYST_PERMILLE;
 }
 
+static int rate_differs(const struct ksm_rate *a, const struct ksm_rate *b)
+{
+	return a->pages_to_scan != b->pages_to_scan ||
+	       a->sleep_ms != b->sleep_ms || strcmp(a->advisor, b->advisor);
+}
+
 static struct ksm_rate rate(unsigned int pages_to_scan, unsigned int sleep_ms)
 {
 	return (struct ksm_rate){ .pages_to_scan = pages_to_scan,
@@ -177,8 +183,7 @@ int ksm_decide_level(const struct cfg_ksm *b, const struct ksm_input *in,
 	/* Where the kernel has an advisor, it is off while we set the rate. */
 	if (cur->advisor[0])
 		strcpy(out->advisor, "none");
-	return out->pages_to_scan != cur->pages_to_scan ||
-		out->sleep_ms != cur->sleep_ms || strcmp(out->advisor, cur->advisor);
+	return rate_differs(out, cur);
 }
 
 unsigned int ksm_burst_secs(const struct cfg_ksm *b, uint64_t enrolled_pages)
@@ -236,6 +241,16 @@ enum ksm_run_action ksm_idle_decide(const struct cfg_ksm *b,
 		return KSM_RUN_STOP;
 	}
 	return KSM_RUN_KEEP;
+}
+
+int ksm_rate_after_idle(const struct cfg_ksm *b, const struct ksm_idle *st,
+			const struct ksm_rate *cur, struct ksm_rate *next)
+{
+	if (st->holding) {
+		next->pages_to_scan = b->pages_min;
+		next->sleep_ms = b->sleep_ms_max;
+	}
+	return rate_differs(next, cur);
 }
 
 int sysfs_read_uint(const char *dir, const char *name, unsigned int *v)

@@ -28,8 +28,9 @@
  * (COW-broken merged pages raise it too).  run is written only then:
  * other KSM users of the host may need ksmd, so the operator must allow it.
  *
- * With merge_within = T (seconds, 0 by default) a stopped ksmd is not
- * started at the first new work but held for a while, so that one burst
+ * With merge_within = T (seconds, 0 by default) a quiet ksmd (at the
+ * minimum rate, or stopped) is not sped up or started at the first new
+ * work but held as it is for a while, so that one burst
  * serves every VM arriving meanwhile: a new VM's pages merge in about two
  * ksmd passes over all enrolled memory, and each burst costs those passes
  * whatever the number of VMs it serves.  The start is due when the first
@@ -108,7 +109,7 @@ struct ksm_idle {
 	bool stopped;		/* the agent wrote run=0 and holds it */
 	bool slow;		/* the last decision was "slow" */
 	uint64_t slow_since;	/* seconds (monotonic) it has been since */
-	bool holding;		/* stopped, work waiting for its burst */
+	bool holding;		/* quiet, work waiting for its burst */
 	uint64_t work_since;	/* when the first work waiting came */
 };
 
@@ -140,8 +141,8 @@ int ksm_decide_level(const struct cfg_ksm *b, const struct ksm_input *in,
  * KSM_RUN_STOP, clears it on KSM_RUN_START and KSM_RUN_TAKEN; the caller
  * sets it back if its write fails.  Never anything but KSM_RUN_KEEP with
  * tune or stop_when_idle = no, and STOP only when @run is 1.  With
- * merge_within, work found while stopped returns KSM_RUN_HOLD once (then
- * KEEP) until its start is due, @burst_s being ksm_burst_secs().
+ * merge_within, work found while ksmd is quiet returns KSM_RUN_HOLD once
+ * (then KEEP) until its burst is due, @burst_s being ksm_burst_secs().
  */
 enum ksm_run_action ksm_idle_decide(const struct cfg_ksm *b,
 				    struct ksm_idle *st, enum ksm_level level,
@@ -152,6 +153,13 @@ enum ksm_run_action ksm_idle_decide(const struct cfg_ksm *b,
  * @b (pages_to_scan_max every sleep_ms_min), rounded up.
  */
 unsigned int ksm_burst_secs(const struct cfg_ksm *b, uint64_t enrolled_pages);
+/*
+ * The rate to write after ksm_idle_decide(): @next as decided, or the
+ * minimum rate while @st holds work (merge_within), so that a held ksmd
+ * stays as quiet as it was.  Returns 1 if it differs from @cur.
+ */
+int ksm_rate_after_idle(const struct cfg_ksm *b, const struct ksm_idle *st,
+			const struct ksm_rate *cur, struct ksm_rate *next);
 /*
  * Read or write pages_to_scan, sleep_millisecs and, where the kernel has
  * it and @r->advisor is set, advisor_mode under @dir.  ksm_write() turns

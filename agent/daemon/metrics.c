@@ -374,7 +374,7 @@ static void agent_health(FILE *f, const struct metrics_snapshot *s)
 		      "Times the agent started ksmd again (run=1)",
 		      s->ksm.starts);
 		gauge(f, "vmmerged_ksm_holds_total", "counter",
-		      "Times the agent held a stopped ksmd to batch arrivals "
+		      "Times the agent held a quiet ksmd to batch work "
 		      "(merge_within)", s->ksm.holds);
 	}
 	header(f, "vmmerged_start_time_seconds", "gauge",

@@ -331,10 +331,7 @@ static enum ksm_run_action step(const struct cfg_ksm *b, struct ksm_idle *st,
 	ksm_decide_level(b, in, cur, &out, why, sizeof(why), &level);
 	act = ksm_idle_decide(b, st, level, *run, now,
 			      ksm_burst_secs(b, in->enrolled_pages));
-	if (st->holding) {		/* as the daemon does: stay quiet */
-		out.pages_to_scan = b->pages_min;
-		out.sleep_ms = b->sleep_ms_max;
-	}
+	ksm_rate_after_idle(b, st, cur, &out);	/* as the daemon does */
 	*cur = out;
 	if (act == KSM_RUN_STOP)
 		*run = 0;
