@@ -207,7 +207,6 @@ class Vm:
         self.call = None
         self.call_t = 0.0
         self.arrived = None
-        self.ready = None
         self.merging = 0
 
 
@@ -235,7 +234,11 @@ class Replay:
                                  "full_scans,rss_kb,ksmd_ticks,scan_ticks,agent_ticks,"
                                  "tuner_ticks,pages_to_scan,sleep_ms,run,nr_enrolled")
         self.vmf = self.open_csv("churn-vms.csv", "phase,t,id,stack,state,merging_pages")
+        # Started before the replay (the module's scanner and the agent
+        # in the vmmerge phases only): looked up once.
         self.ksmd = find_pid("ksmd")
+        self.scan = find_pid("vmmerge_scan")
+        self.agent = find_pid("vmmerged")
 
     def open_csv(self, name, header):
         path = os.path.join(self.dir, name)
@@ -294,8 +297,7 @@ class Replay:
         # is "paused" once the incoming migration is done ("inmigrate"
         # until then). Its first invocation continues it.
         if st.get("status") in ("running", "paused"):
-            vm.ready = self.now()
-            self.event(vm.t_plan, vm, "restore", vm.ready - vm.arrived)
+            self.event(vm.t_plan, vm, "restore", self.now() - vm.arrived)
             self.start_call(vm.t_plan, vm, cont=st["status"] == "paused")
         elif self.now() - vm.arrived > 120:
             self.event(vm.t_plan, vm, "restore", self.now() - vm.arrived, False,
@@ -365,8 +367,7 @@ class Replay:
         row = [self.a.phase, f"{t:.1f}", len(res)] + \
             [rd(f"{KSM}/{k}") for k in ("pages_shared", "pages_sharing", "pages_unshared",
                                         "full_scans")] + \
-            [rss, ticks(self.ksmd), ticks(find_pid("vmmerge_scan")),
-             ticks(find_pid("vmmerged")), tuner, rd(f"{KSM}/pages_to_scan"),
+            [rss, ticks(self.ksmd), ticks(self.scan), ticks(self.agent), tuner, rd(f"{KSM}/pages_to_scan"),
              rd(f"{KSM}/sleep_millisecs"), rd(f"{KSM}/run"),
              rd("/sys/kernel/vmmerge/nr_enrolled")]
         self.smp.write(",".join(map(str, row)) + "\n")
@@ -450,17 +451,31 @@ def by_phase(rows):
     return out
 
 
+def cpu_ticks(r):
+    """What the figures count as merging's CPU: ksmd + scanner + agent."""
+    return r["ksmd_ticks"] + r["scan_ticks"] + r["agent_ticks"]
+
+
+def series(smp):
+    """Per sample: it, the CPU-seconds and saved GiB*s (trapezoids) so far,
+    and the CPU % since the sample before."""
+    integ, prev = 0.0, None
+    for r in smp:
+        pct = 0.0
+        if prev:
+            dt = r["t"] - prev["t"]
+            integ += (prev["pages_sharing"] + r["pages_sharing"]) / 2 * PAGE / 2**30 * dt
+            if dt > 0:
+                pct = 100 * (cpu_ticks(r) - cpu_ticks(prev)) / HZ / dt
+        yield r, (cpu_ticks(r) - cpu_ticks(smp[0])) / HZ, integ, pct
+        prev = r
+
+
 def phase_figures(smp, vms, evs):
     """What one configuration did with the trace."""
     c0 = smp[0]
-    cpu = lambda r: (r["ksmd_ticks"] - c0["ksmd_ticks"] + r["scan_ticks"] - c0["scan_ticks"] +
-                     r["agent_ticks"] - c0["agent_ticks"]) / HZ
-    integral = 0.0  # saved GiB x s
-    for a, b in zip(smp, smp[1:]):
-        integral += (a["pages_sharing"] + b["pages_sharing"]) / 2 * PAGE / 2**30 * (b["t"] - a["t"])
-    dur = smp[-1]["t"] - c0["t"]
-    last = smp[-1]
-    cpu_s = cpu(last)
+    *_, (last, cpu_s, integral, _) = series(smp)
+    dur = last["t"] - c0["t"]
     tuner_s = (last["tuner_ticks"] - c0["tuner_ticks"]) / HZ
     # Per VM: arrival (the restore's start) to half of its final saving (the
     # last sample of its life).
@@ -548,24 +563,10 @@ def cmd_report(a):
 
 def write_plot(d, phases, smp):
     for p in phases:
-        c0 = smp[p][0]
         with open(os.path.join(d, f"churn-plot-{p}.dat"), "w") as f:
-            integ = 0.0
-            prev = None
-            for r in smp[p]:
-                if prev:
-                    integ += (prev["pages_sharing"] + r["pages_sharing"]) / 2 * PAGE / 2**30 * \
-                        (r["t"] - prev["t"])
-                cpu = (r["ksmd_ticks"] - c0["ksmd_ticks"] + r["scan_ticks"] - c0["scan_ticks"] +
-                       r["agent_ticks"] - c0["agent_ticks"]) / HZ
-                pct = 0.0
-                if prev and r["t"] > prev["t"]:
-                    dt = (r["ksmd_ticks"] - prev["ksmd_ticks"] + r["scan_ticks"] -
-                          prev["scan_ticks"] + r["agent_ticks"] - prev["agent_ticks"]) / HZ
-                    pct = 100 * dt / (r["t"] - prev["t"])
+            for r, cpu, integ, pct in series(smp[p]):
                 f.write(f"{r['t']:.1f} {r['pages_sharing'] * PAGE / 2**20:.1f} {cpu:.3f} "
                         f"{integ:.3f} {pct:.2f} {int(r['resident'])}\n")
-                prev = r
     plots = [("churn-saving.png", "memory saved (MiB)", "t (s)", "1:2"),
              ("churn-cpu.png", "CPU of ksmd + scanner + agent (% of one CPU)", "t (s)", "1:5"),
              ("churn-cpu-saved.png", "memory saved so far (GiB x s)",
