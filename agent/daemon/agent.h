@@ -59,8 +59,8 @@ struct agent {
 	struct ksm_idle ksm_idle;	/* stop_when_idle: is ksmd ours to start */
 	unsigned int ksm_run_found;	/* run before we first wrote 0 */
 	unsigned int tune_ticks;
-	uint64_t *enrolled_ids;		/* enrolled at the last decision */
-	size_t nr_enrolled_ids;
+	struct ksm_seen *enrolled;	/* enrolled at the last decision */
+	size_t nr_enrolled;
 	bool told_ksm_stopped;
 	unsigned int sources;		/* CFG_SRC_* in use, set at start */
 	struct memslot *memslot;	/* the BPF source, if attached */

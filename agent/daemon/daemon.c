@@ -341,11 +341,35 @@ static uint64_t module_min_samples(void)
 	return sysfs_read_uint("/sys/kernel/vmmerge", "min_samples", &v) ? 256 : v;
 }
 
+/*
+ * What ksmd has been over: its full_scans, and each enrolled VMM's
+ * ksm_rmap_items into @rmap (0 where it cannot be read: then only
+ * full_scans tells).  Returns @rmap's array, which the caller frees.
+ */
+static uint64_t *ksm_scan_read(const struct vmm_vm *vms, size_t nr,
+			       struct ksm_scan *scan)
+{
+	uint64_t *rmap = calloc(nr ? nr : 1, sizeof(*rmap));
+	unsigned int full;
+	size_t i;
+
+	scan->full_scans = sysfs_read_uint(KSM_SYSFS, "full_scans", &full) ?
+			   0 : full;
+	for (i = 0; rmap && i < nr; i++)
+		if (vms[i].state == VMMERGE_VM_ENROLLED &&
+		    ksm_rmap_items_read(vms[i].pid, &rmap[i]))
+			rmap[i] = 0;
+	scan->rmap_items = rmap;
+	return rmap;
+}
+
 /* Every KSM_TUNE_TICKS: set ksmd's rate from the module's estimates. */
 static void tune_ksm(struct agent *a)
 {
 	struct ksm_rate cur, next;
 	enum ksm_run_action act;
+	struct ksm_scan scan;
+	uint64_t *rmap;
 	unsigned int run, burst;
 	enum ksm_level level;
 	struct ksm_input in;
@@ -359,8 +383,10 @@ static void tune_ksm(struct agent *a)
 	a->tune_ticks = 0;
 	if (vnl_dump_vms(a->nl, &vms, &nr))
 		return;
-	ksm_input_from(vms, nr, module_min_samples(), &a->enrolled_ids,
-		       &a->nr_enrolled_ids, &in);
+	rmap = ksm_scan_read(vms, nr, &scan);
+	ksm_input_from(vms, nr, module_min_samples(), &scan, &a->enrolled,
+		       &a->nr_enrolled, &in);
+	free(rmap);
 	free(vms);
 	if (ksm_run_read(KSM_SYSFS, &run))
 		run = 0;
@@ -568,6 +594,6 @@ int main(int argc, char **argv)
 	config_free(&a.cfg);
 	free(a.pending);
 	free(a.refused);
-	free(a.enrolled_ids);
+	free(a.enrolled);
 	return ret;
 }

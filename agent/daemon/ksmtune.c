@@ -12,14 +12,22 @@
 
 #include "ksmtune.h"
 
-static bool was_known(const uint64_t *known, size_t nr, uint64_t id)
+static const struct ksm_seen *seen_find(const struct ksm_seen *seen,
+					size_t nr, uint64_t id)
 {
 	size_t i;
 
 	for (i = 0; i < nr; i++)
-		if (known[i] == id)
-			return true;
-	return false;
+		if (seen[i].id == id)
+			return &seen[i];
+	return NULL;
+}
+
+bool ksm_vm_scanned(uint64_t rmap_items, uint64_t resident, uint64_t passes)
+{
+	if (passes >= 2)
+		return true;	/* a whole pass went by after its insertion */
+	return rmap_items && rmap_items >= resident - resident / 4;
 }
 
 /* Pages of @vm estimated mergeable that KSM has not merged yet. */
@@ -40,14 +48,17 @@ static bool estimate_pending(const struct vmm_vm *vm, uint64_t min_samples)
 }
 
 void ksm_input_from(const struct vmm_vm *vms, size_t nr, uint64_t min_samples,
-		    uint64_t **known, size_t *nr_known, struct ksm_input *in)
+		    const struct ksm_scan *scan, struct ksm_seen **seen,
+		    size_t *nr_seen, struct ksm_input *in)
 {
-	uint64_t *now = calloc(nr ? nr : 1, sizeof(*now));
+	struct ksm_seen *now = calloc(nr ? nr : 1, sizeof(*now));
 	size_t i, n = 0;
 
 	memset(in, 0, sizeof(*in));
 	for (i = 0; i < nr; i++) {
 		const struct vmm_vm *vm = &vms[i];
+		const struct ksm_seen *was;
+		struct ksm_seen cur;
 
 		if (vm->state == VMMERGE_VM_SAMPLING)
 			in->nr_sampling++;
@@ -58,16 +69,26 @@ void ksm_input_from(const struct vmm_vm *vms, size_t nr, uint64_t min_samples,
 			in->nr_pending++;
 		in->enrolled_pages += vm->est.pages;
 		in->remaining += vm_remaining(vm);
-		if (!was_known(*known, *nr_known, vm->id))
+		was = seen_find(*seen, *nr_seen, vm->id);
+		if (!was)
 			in->new_enrolled++;
+		cur = was ? *was : (struct ksm_seen){ .id = vm->id,
+				.full_scans = scan->full_scans };
+		if (!cur.scanned)
+			cur.scanned = ksm_vm_scanned(scan->rmap_items ?
+					scan->rmap_items[i] : 0,
+					vm->stats.resident,
+					scan->full_scans - cur.full_scans);
+		if (!cur.scanned)
+			in->nr_unscanned++;
 		if (now)
-			now[n++] = vm->id;
+			now[n++] = cur;
 	}
 	if (!now)
 		return;		/* keep the old list: arrivals seen later */
-	free(*known);
-	*known = now;
-	*nr_known = n;
+	free(*seen);
+	*seen = now;
+	*nr_seen = n;
 }
 
 static unsigned int permille(uint64_t part, uint64_t whole)
@@ -141,21 +162,17 @@ int ksm_decide_level(const struct cfg_ksm *b, const struct ksm_input *in,
 
 	ksm_thresholds(ksm_level_of(b, cur), &fast, &slow);
 
-	if (!in->nr_enrolled && !in->nr_sampling) {
+	if (!in->nr_enrolled) {
 		*out = rate(b->pages_min, b->sleep_ms_max);
 		*level = KSM_LEVEL_SLOW;
-		snprintf(reason, len, "slow: no VM enrolled");
-	} else if (in->new_enrolled) {
+		snprintf(reason, len, "slow: no VM enrolled%s",
+			 in->nr_sampling ? " (VMs sampling are not in KSM yet)" : "");
+	} else if (in->nr_unscanned) {
 		*out = rate(b->pages_max, b->sleep_ms_min);
 		*level = KSM_LEVEL_FAST;
-		snprintf(reason, len, "fast: %u VM%s newly enrolled, ~%llu MiB "
-			 "to merge", in->new_enrolled,
-			 in->new_enrolled == 1 ? "" : "s", mib);
-	} else if (in->nr_sampling) {
-		*out = rate(b->pages_max, b->sleep_ms_min);
-		*level = KSM_LEVEL_FAST;
-		snprintf(reason, len, "fast: %u VM%s arriving (sampling)",
-			 in->nr_sampling, in->nr_sampling == 1 ? "" : "s");
+		snprintf(reason, len, "fast: %u VM%s newly enrolled, not scanned "
+			 "by ksmd yet, ~%llu MiB to merge", in->nr_unscanned,
+			 in->nr_unscanned == 1 ? "" : "s", mib);
 	} else if (in->nr_pending) {
 		/* Nothing is known of them yet, so "nothing left" is not known. */
 		*out = rate(b->pages_max, b->sleep_ms_min);
@@ -251,6 +268,27 @@ int ksm_rate_after_idle(const struct cfg_ksm *b, const struct ksm_idle *st,
 		next->sleep_ms = b->sleep_ms_max;
 	}
 	return rate_differs(next, cur);
+}
+
+int ksm_rmap_items_read(uint32_t pid, uint64_t *items)
+{
+	char path[64], line[128];
+	unsigned long long v;
+	int err = -EINVAL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/ksm_stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "ksm_rmap_items %llu", &v) == 1) {
+			*items = v;
+			err = 0;
+			break;
+		}
+	fclose(f);
+	return err;
 }
 
 int sysfs_read_uint(const char *dir, const char *name, unsigned int *v)

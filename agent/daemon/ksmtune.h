@@ -6,9 +6,10 @@
  * From the module's estimates it sets ksmd's pages_to_scan and
  * sleep_millisecs within the bounds of the [ksm] section:
  *
- *   fast    VMs were newly enrolled or are still being sampled, or at
- *           least KSM_FAST_PERMILLE of the enrolled guest RAM is estimated
- *           mergeable but not merged yet: pages_to_scan_max, sleep_ms_min
+ *   fast    a VM was enrolled that ksmd has not scanned yet, an enrolled
+ *           VM has no estimate yet, or at least KSM_FAST_PERMILLE of the
+ *           enrolled guest RAM is estimated mergeable but not merged yet:
+ *           pages_to_scan_max, sleep_ms_min
  *   steady  between the two: the midpoints of both ranges
  *   slow    nothing enrolled, or less than KSM_SLOW_PERMILLE left to
  *           gain: pages_to_scan_min, sleep_ms_max
@@ -19,11 +20,24 @@
  * wobbling around a threshold do not flip the rate back and forth.
  * ksm_decide() is pure; ksm_read() and ksm_write() are the sysfs side.
  *
+ * Why "not scanned yet" and not the estimate alone: a new VM's remaining
+ * work is a small share of all enrolled RAM (one 192 MiB VM among 25 is
+ * 4 %), below the fast threshold, yet ksmd must go over every other VM
+ * before it reaches the new one (KSM adds a new mm just behind its
+ * cursor).  At the slow rate that takes minutes.  A page of the new VM
+ * whose content is already a KSM page merges on ksmd's first look (the
+ * stable tree is searched before the checksum), so one scan of the VM
+ * does most of its merging: the tuner stays fast until ksmd has been over
+ * it, as /proc/PID/ksm_stat's ksm_rmap_items tells (three quarters of its
+ * resident pages have a KSM rmap item), or until ksmd's full_scans moved
+ * on by two since it was enrolled, which covers it wherever the cursor was.
+ * VMs still being sampled are not in KSM, so they do not speed ksmd up.
+ *
  * With stop_when_idle = yes, ksm_idle_decide() (pure too) also stops
  * ksmd (run=0) once the decision has been "slow" for idle_after seconds
  * without a break: merged pages stay merged with run=0, and a ksmd with
  * nothing to merge still costs its scan.  It starts ksmd again (run=1) as
- * soon as the decision leaves "slow": a VM enrolled or sampling, or the
+ * soon as the decision leaves "slow": a VM enrolled, or the
  * estimate of mergeable memory not merged growing past the slow threshold
  * (COW-broken merged pages raise it too).  run is written only then:
  * other KSM users of the host may need ksmd, so the operator must allow it.
@@ -67,6 +81,7 @@
 struct ksm_input {
 	unsigned int nr_enrolled;
 	unsigned int new_enrolled;	/* enrolled since the last decision */
+	unsigned int nr_unscanned;	/* enrolled, ksmd not over it yet */
 	unsigned int nr_sampling;	/* waiting for a first estimate */
 	unsigned int nr_pending;	/* enrolled, first estimate not in yet */
 	uint64_t enrolled_pages;	/* guest RAM of the enrolled VMs */
@@ -113,15 +128,37 @@ struct ksm_idle {
 	uint64_t work_since;	/* when the first work waiting came */
 };
 
+/* What the tuner remembers of an enrolled VM from one decision to the next. */
+struct ksm_seen {
+	uint64_t id;
+	uint64_t full_scans;	/* ksmd's full_scans when it was enrolled */
+	bool scanned;		/* ksmd has been over it since */
+};
+
+/* The pages KSM has looked at in a VMM, ksm_stat's ksm_rmap_items. */
+struct ksm_scan {
+	uint64_t full_scans;		/* /sys/kernel/mm/ksm/full_scans */
+	const uint64_t *rmap_items;	/* per VM of the dump, or NULL */
+};
+
 /*
- * Sum @vms into @in; @known holds the ids that were enrolled at the
- * previous call (@nr_known of them) and is replaced by the current ones.
- * An enrolled VM with fewer than @min_samples samples (the module's knob;
- * all of its pages, if it has fewer) has no estimate yet: it counts as
- * pending, not as a VM with nothing left to merge.
+ * Has ksmd been over an enrolled VM of @resident pages with @rmap_items
+ * of them looked at, @passes full scans after it was enrolled?
+ */
+bool ksm_vm_scanned(uint64_t rmap_items, uint64_t resident, uint64_t passes);
+/*
+ * Sum @vms into @in; @seen holds what was known of the VMs enrolled at the
+ * previous call (@nr_seen of them) and is replaced by the current ones,
+ * with @scan telling which of them ksmd has been over.  An enrolled VM with
+ * fewer than @min_samples samples (the module's knob; all of its pages, if
+ * it has fewer) has no estimate yet: it counts as pending, not as a VM with
+ * nothing left to merge.
  */
 void ksm_input_from(const struct vmm_vm *vms, size_t nr, uint64_t min_samples,
-		    uint64_t **known, size_t *nr_known, struct ksm_input *in);
+		    const struct ksm_scan *scan, struct ksm_seen **seen,
+		    size_t *nr_seen, struct ksm_input *in);
+/* ksm_rmap_items from /proc/@pid/ksm_stat: 0, or -errno / -EINVAL. */
+int ksm_rmap_items_read(uint32_t pid, uint64_t *items);
 /*
  * The rate for @in within @b into @out, and a one-line reason.  Returns
  * 1 if @out differs from @cur, 0 if not.

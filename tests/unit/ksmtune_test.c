@@ -40,28 +40,76 @@ static void vm(struct vmm_vm *v, uint64_t id, uint32_t state, uint64_t pages,
 
 static void test_input(void)
 {
+	struct ksm_scan scan = { .full_scans = 10 };
+	struct ksm_seen *seen = NULL;
+	size_t nr_seen = 0;
 	struct vmm_vm vms[3];
-	uint64_t *known = NULL;
-	size_t nr_known = 0;
 	struct ksm_input in;
 
 	vm(&vms[0], 1, VMMERGE_VM_ENROLLED, 1000, 600, 100);
 	vm(&vms[1], 2, VMMERGE_VM_SAMPLING, 1000, 0, 0);
 	vm(&vms[2], 3, VMMERGE_VM_ENROLLED, 1000, 100, 300); /* ahead */
-	ksm_input_from(vms, 3, 256, &known, &nr_known, &in);
+	ksm_input_from(vms, 3, 256, &scan, &seen, &nr_seen, &in);
 	CHECK(in.nr_enrolled == 2 && in.nr_sampling == 1);
-	CHECK(in.new_enrolled == 2 && nr_known == 2);
+	CHECK(in.new_enrolled == 2 && nr_seen == 2);
+	CHECK(in.nr_unscanned == 2);
 	CHECK(in.enrolled_pages == 2000);
 	CHECK(in.remaining == 500);	/* 500 + 0: never negative */
 	/* Same VMs again: no arrival; vm 2 enrolled now: one arrival. */
-	ksm_input_from(vms, 3, 256, &known, &nr_known, &in);
-	CHECK(in.new_enrolled == 0);
+	ksm_input_from(vms, 3, 256, &scan, &seen, &nr_seen, &in);
+	CHECK(in.new_enrolled == 0 && in.nr_unscanned == 2);
 	vms[1].state = VMMERGE_VM_ENROLLED;
-	ksm_input_from(vms, 3, 256, &known, &nr_known, &in);
+	ksm_input_from(vms, 3, 256, &scan, &seen, &nr_seen, &in);
 	CHECK(in.new_enrolled == 1 && in.nr_sampling == 0);
-	ksm_input_from(NULL, 0, 256, &known, &nr_known, &in);
-	CHECK(in.nr_enrolled == 0 && nr_known == 0);
-	free(known);
+	CHECK(in.nr_unscanned == 3);
+	ksm_input_from(NULL, 0, 256, &scan, &seen, &nr_seen, &in);
+	CHECK(in.nr_enrolled == 0 && nr_seen == 0);
+	free(seen);
+}
+
+/*
+ * A VM counts as scanned once KSM has rmap items for three quarters of its
+ * resident pages, or two full scans after its enrolment; once scanned, it
+ * stays so (its rmap items may shrink when pages go).
+ */
+static void test_scanned(void)
+{
+	uint64_t rmap[2] = { 0, 0 };
+	struct ksm_scan scan = { .full_scans = 7, .rmap_items = rmap };
+	struct ksm_seen *seen = NULL;
+	size_t nr_seen = 0;
+	struct vmm_vm vms[2];
+	struct ksm_input in;
+
+	CHECK(!ksm_vm_scanned(0, 0, 0) && !ksm_vm_scanned(0, 1000, 1));
+	CHECK(!ksm_vm_scanned(749, 1000, 1) && ksm_vm_scanned(750, 1000, 0));
+	CHECK(ksm_vm_scanned(0, 1000, 2) && ksm_vm_scanned(5, 0, 0));
+
+	vm(&vms[0], 1, VMMERGE_VM_ENROLLED, 1000, 600, 0);
+	vm(&vms[1], 2, VMMERGE_VM_ENROLLED, 1000, 600, 0);
+	vms[0].stats.resident = vms[1].stats.resident = 1000;
+	ksm_input_from(vms, 2, 256, &scan, &seen, &nr_seen, &in);
+	CHECK(in.nr_unscanned == 2);
+	rmap[0] = 800;			/* ksmd went over vm 1 */
+	rmap[1] = 300;			/* and is part way into vm 2 */
+	ksm_input_from(vms, 2, 256, &scan, &seen, &nr_seen, &in);
+	CHECK(in.nr_unscanned == 1 && in.new_enrolled == 0);
+	rmap[0] = 0;			/* vm 1's pages went: still scanned */
+	scan.full_scans = 8;		/* one pass: not enough on its own */
+	ksm_input_from(vms, 2, 256, &scan, &seen, &nr_seen, &in);
+	CHECK(in.nr_unscanned == 1);
+	scan.full_scans = 9;		/* two: vm 2 was scanned, wherever */
+	ksm_input_from(vms, 2, 256, &scan, &seen, &nr_seen, &in);
+	CHECK(in.nr_unscanned == 0);
+	/* No rmap items to read (NULL): full_scans alone tells. */
+	scan.rmap_items = NULL;
+	vms[1].id = 3;			/* a new VM in vm 2's slot */
+	ksm_input_from(vms, 2, 256, &scan, &seen, &nr_seen, &in);
+	CHECK(in.new_enrolled == 1 && in.nr_unscanned == 1);
+	scan.full_scans = 11;
+	ksm_input_from(vms, 2, 256, &scan, &seen, &nr_seen, &in);
+	CHECK(in.nr_unscanned == 0);
+	free(seen);
 }
 
 /*
@@ -72,37 +120,41 @@ static void test_input(void)
 static void test_pending(void)
 {
 	struct ksm_rate cur = { .pages_to_scan = 100, .sleep_ms = 200 }, out;
+	struct ksm_scan scan = { .full_scans = 0 };
+	struct ksm_seen *seen = NULL;
+	size_t nr_seen = 0;
 	struct vmm_vm vms[2];
-	uint64_t *known = NULL;
-	size_t nr_known = 0;
 	struct ksm_input in;
 	char why[160];
 
 	vm(&vms[0], 1, VMMERGE_VM_ENROLLED, 1000, 600, 600);	/* merged */
 	vm(&vms[1], 2, VMMERGE_VM_ENROLLED, 0, 0, 0);	/* never estimated */
 	vms[1].est.samples = 0;
-	ksm_input_from(vms, 2, 256, &known, &nr_known, &in);
+	ksm_input_from(vms, 2, 256, &scan, &seen, &nr_seen, &in);
 	CHECK(in.nr_pending == 1);
-	ksm_input_from(vms, 2, 256, &known, &nr_known, &in); /* not new now */
+	ksm_input_from(vms, 2, 256, &scan, &seen, &nr_seen, &in); /* not new now */
 	CHECK(in.new_enrolled == 0 && in.nr_pending == 1 && in.remaining == 0);
+	scan.full_scans = 2;		/* ksmd went over both */
+	ksm_input_from(vms, 2, 256, &scan, &seen, &nr_seen, &in);
+	CHECK(in.nr_unscanned == 0 && in.nr_pending == 1);
 	CHECK(ksm_decide(&bounds, &in, &cur, &out, why, sizeof(why)) == 1);
 	CHECK(out.pages_to_scan == 4000 && strstr(why, "estimate pending"));
 	/* A few samples are not an estimate yet ... */
 	vms[1].est.pages = 32768;
 	vms[1].est.samples = 100;
-	ksm_input_from(vms, 2, 256, &known, &nr_known, &in);
+	ksm_input_from(vms, 2, 256, &scan, &seen, &nr_seen, &in);
 	CHECK(in.nr_pending == 1);
 	/* ... min_samples are; and a VM smaller than that, sampled whole. */
 	vms[1].est.samples = 256;
-	ksm_input_from(vms, 2, 256, &known, &nr_known, &in);
+	ksm_input_from(vms, 2, 256, &scan, &seen, &nr_seen, &in);
 	CHECK(in.nr_pending == 0);
 	vms[1].est.pages = 100;
 	vms[1].est.samples = 100;
-	ksm_input_from(vms, 2, 256, &known, &nr_known, &in);
+	ksm_input_from(vms, 2, 256, &scan, &seen, &nr_seen, &in);
 	CHECK(in.nr_pending == 0);
 	CHECK(ksm_decide(&bounds, &in, &cur, &out, why, sizeof(why)) == 0);
 	CHECK(strstr(why, "slow"));
-	free(known);
+	free(seen);
 }
 
 static int decide(const struct ksm_input *in, struct ksm_rate *out,
@@ -132,15 +184,28 @@ static void test_levels(void)
 	CHECK(strstr(why, "slow") && strstr(why, "no VM"));
 
 	in = (struct ksm_input){ .nr_enrolled = 2, .new_enrolled = 1,
-				 .enrolled_pages = 100000, .remaining = 100 };
+				 .nr_unscanned = 1, .enrolled_pages = 100000,
+				 .remaining = 100 };
 	decide(&in, &r, why);
 	CHECK(r.pages_to_scan == 4000 && r.sleep_ms == 10 && within(&r));
-	CHECK(strstr(why, "fast") && strstr(why, "1 VM newly enrolled"));
+	CHECK(strstr(why, "fast") && strstr(why, "1 VM newly enrolled, not scanned"));
+	/* Still fast after its arrival until ksmd has been over it. */
+	in.new_enrolled = 0;
+	in.nr_unscanned = 2;
+	decide(&in, &r, why);
+	CHECK(r.pages_to_scan == 4000 && strstr(why, "2 VMs newly enrolled"));
+	in.nr_unscanned = 0;
+	decide(&in, &r, why);
+	CHECK(r.pages_to_scan == 100 && strstr(why, "slow"));
 
+	/* VMs being sampled are not in KSM: nothing for ksmd to do. */
+	in = (struct ksm_input){ .nr_sampling = 3 };
+	decide(&in, &r, why);
+	CHECK(r.pages_to_scan == 100 && strstr(why, "not in KSM yet"));
 	in = (struct ksm_input){ .nr_enrolled = 1, .nr_sampling = 3,
 				 .enrolled_pages = 100000 };
 	decide(&in, &r, why);
-	CHECK(r.pages_to_scan == 4000 && strstr(why, "3 VMs arriving"));
+	CHECK(r.pages_to_scan == 100 && strstr(why, "slow"));
 
 	in = (struct ksm_input){ .nr_enrolled = 2, .enrolled_pages = 100000,
 				 .remaining = 8000 };
@@ -386,7 +451,7 @@ static void test_idle_restart(void)
 
 	in = idle;			/* a VM enrolled */
 	in.nr_enrolled = 3;
-	in.new_enrolled = 1;
+	in.new_enrolled = in.nr_unscanned = 1;
 	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 8) == KSM_RUN_START);
 	CHECK(run == 1 && !st.stopped && cur.pages_to_scan == 4000);
 	/* Merged: stopped again only idle_after s after it is slow again. */
@@ -395,9 +460,11 @@ static void test_idle_restart(void)
 	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 14) == KSM_RUN_KEEP);
 	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 16) == KSM_RUN_STOP);
 
-	in.nr_sampling = 1;		/* a VM being sampled */
+	in.nr_sampling = 1;		/* a VM being sampled: not in KSM */
+	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 17) == KSM_RUN_KEEP);
+	in.nr_unscanned = 1;		/* enrolled, not scanned yet */
 	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 18) == KSM_RUN_START);
-	in.nr_sampling = 0;
+	in.nr_sampling = in.nr_unscanned = 0;
 	step(&idle_bounds, &st, &in, &cur, &run, 20);
 	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 26) == KSM_RUN_STOP);
 
@@ -440,17 +507,17 @@ static void test_merge_within_stopped(void)
 	CHECK(step(&b, &st, &idle, &cur, &run, 6) == KSM_RUN_STOP);
 	in = idle;
 	in.nr_enrolled = 3;
-	in.new_enrolled = 1;
+	in.new_enrolled = in.nr_unscanned = 1;
 	CHECK(step(&b, &st, &in, &cur, &run, 100) == KSM_RUN_HOLD);
 	CHECK(st.holding && run == 0 && cur.pages_to_scan == 100);
-	in.new_enrolled = 0;		/* its estimate is pending: still work */
+	in.new_enrolled = 0;		/* not scanned, estimate pending: work */
 	in.nr_pending = 1;
 	for (t = 102; t < 152; t += 2)
 		CHECK(step(&b, &st, &in, &cur, &run, t) == KSM_RUN_KEEP);
 	CHECK(run == 0 && cur.pages_to_scan == 100);
 	/* A second arrival meanwhile does not restart the wait. */
 	in.nr_enrolled = 4;
-	in.new_enrolled = 1;
+	in.new_enrolled = in.nr_unscanned = 1;
 	CHECK(step(&b, &st, &in, &cur, &run, 151) == KSM_RUN_KEEP);
 	CHECK(step(&b, &st, &in, &cur, &run, 152) == KSM_RUN_START);
 	CHECK(run == 1 && !st.holding && cur.pages_to_scan == 4000);
@@ -459,15 +526,15 @@ static void test_merge_within_stopped(void)
 	in = idle;
 	step(&b, &st, &in, &cur, &run, 160);
 	CHECK(step(&b, &st, &in, &cur, &run, 166) == KSM_RUN_STOP);
-	in.nr_sampling = 1;
+	in.nr_unscanned = 1;
 	CHECK(step(&b, &st, &in, &cur, &run, 170) == KSM_RUN_HOLD);
-	in.nr_sampling = 0;
+	in.nr_unscanned = 0;
 	CHECK(step(&b, &st, &in, &cur, &run, 172) == KSM_RUN_KEEP);
 	CHECK(!st.holding && run == 0);
 
 	/* A burst longer than merge_within: started at once. */
 	b.merge_within = 5;
-	in.nr_sampling = 1;
+	in.nr_unscanned = 1;
 	CHECK(step(&b, &st, &in, &cur, &run, 180) == KSM_RUN_START);
 	CHECK(run == 1 && cur.pages_to_scan == 4000);
 }
@@ -548,7 +615,7 @@ static void test_idle_taken(void)
 	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 12) == KSM_RUN_STOP);
 	/* Work arrives with ksmd at 2 (unmerging): not started by us. */
 	run = 2;
-	in.new_enrolled = 1;
+	in.new_enrolled = in.nr_unscanned = 1;
 	CHECK(step(&idle_bounds, &st, &in, &cur, &run, 13) == KSM_RUN_TAKEN);
 	CHECK(run == 2);
 }
@@ -557,6 +624,7 @@ int main(void)
 {
 	static const struct unit_test tests[] = {
 		{ "input-from-vms", test_input },
+		{ "scanned-by-ksmd", test_scanned },
 		{ "estimate-pending", test_pending },
 		{ "decision-levels", test_levels },
 		{ "no-change", test_no_change },

@@ -8,8 +8,8 @@
 # 1. b0, b1 enrolled and merged: the agent writes run=0 ("stopping ksmd"),
 #    vmmerged_ksm_stopped is 1, no "not running" warning about the ksmd it
 #    stopped, and the merged pages stay merged while ksmd is stopped
-# 2. b2 arrives: run=1 again ("starting ksmd ... newly enrolled" or
-#    "arriving"), b2 merges, run=0 again
+# 2. b2 arrives: run=1 again ("starting ksmd ... newly enrolled, not
+#    scanned by ksmd yet"), b2 merges, run=0 again
 # 3. half of b0's merged pages COW-broken (their own content written back
 #    through /proc/PID/mem): the estimate of what is left grows, run=1,
 #    then 0 once they are merged again
@@ -192,7 +192,7 @@ stops=$(nlog "$STOP")
 bv_start b2 || die "badvmm b2 did not start"
 check started-on-arrival wait_until 120 start_seen "$starts"
 check status-says-running eval '"$CTL" status | grep -q "^ksmd: running, [0-9]* pages every [0-9]* ms"'
-check arrival-reason eval 'grep "$START" "$ALOG" | tail -n 1 | grep -q "at pages_to_scan=4000 sleep_millisecs=10: fast: .*\(newly enrolled\|arriving\)"'
+check arrival-reason eval 'grep "$START" "$ALOG" | tail -n 1 | grep -q "at pages_to_scan=4000 sleep_millisecs=10: fast: 1 VM newly enrolled, not scanned by ksmd yet"'
 check arrival-enrolled wait_until 120 enrolled b2
 check arrival-merged wait_until 300 merged b2
 check stopped-again wait_until 120 stop_seen "$stops"
