@@ -29,8 +29,10 @@
  * stable tree is searched before the checksum), so one scan of the VM
  * does most of its merging: the tuner stays fast until ksmd has been over
  * it, as /proc/PID/ksm_stat's ksm_rmap_items tells (three quarters of its
- * resident pages have a KSM rmap item), or until ksmd's full_scans moved
- * on by two since it was enrolled, which covers it wherever the cursor was.
+ * resident pages now have a KSM rmap item: a VM restored from a snapshot
+ * is enrolled while its RAM is still coming in), or until ksmd's
+ * full_scans moved on by two since it was enrolled, which covers it
+ * wherever the cursor was.
  * VMs still being sampled are not in KSM, so they do not speed ksmd up.
  *
  * With stop_when_idle = yes, ksm_idle_decide() (pure too) also stops
@@ -132,7 +134,7 @@ struct ksm_idle {
 struct ksm_seen {
 	uint64_t id;
 	uint64_t full_scans;	/* ksmd's full_scans when it was enrolled */
-	bool scanned;		/* ksmd has been over it since */
+	bool scanned;		/* two full scans since: covered for good */
 };
 
 /* The pages KSM has looked at in a VMM, ksm_stat's ksm_rmap_items. */
