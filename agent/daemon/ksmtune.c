@@ -75,17 +75,14 @@ void ksm_input_from(const struct vmm_vm *vms, size_t nr, uint64_t min_samples,
 		cur = was ? *was : (struct ksm_seen){ .id = vm->id,
 				.full_scans = scan->full_scans };
 		/*
-		 * Two passes since its enrolment cover the VM for good; its
-		 * rmap items only as far as its memory reaches now: a VM
-		 * being restored from a snapshot is enrolled before all of
-		 * its RAM is in, and what comes later needs ksmd again.
+		 * full_scans only grows, so two passes since its enrolment
+		 * cover the VM for good; its rmap items only as far as its
+		 * memory reaches now: a VM being restored from a snapshot is
+		 * enrolled before all of its RAM is in.
 		 */
-		if (!cur.scanned)
-			cur.scanned = ksm_vm_scanned(0, 0,
-					scan->full_scans - cur.full_scans);
-		if (!cur.scanned && !ksm_vm_scanned(scan->rmap_items ?
-					scan->rmap_items[i] : 0,
-					vm->stats.resident, 0))
+		if (!ksm_vm_scanned(scan->rmap_items ? scan->rmap_items[i] : 0,
+				    vm->stats.resident,
+				    scan->full_scans - cur.full_scans))
 			in->nr_unscanned++;
 		if (now)
 			now[n++] = cur;

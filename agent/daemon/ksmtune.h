@@ -134,7 +134,6 @@ struct ksm_idle {
 struct ksm_seen {
 	uint64_t id;
 	uint64_t full_scans;	/* ksmd's full_scans when it was enrolled */
-	bool scanned;		/* two full scans since: covered for good */
 };
 
 /* The pages KSM has looked at in a VMM, ksm_stat's ksm_rmap_items. */
