@@ -390,11 +390,10 @@ class Replay:
                         self.start_call(tp, vm)
                     elif vm.state != "gone":
                         self.event(tp, vm, "invoke", 0, False, f"skipped: still {vm.state}")
-                elif what == "depart" and vm.state != "gone" and vm.state != "planned":
-                    resident = self.now() - vm.arrived
-                    self.kill(vm)
-                    if tp < dur:
-                        self.event(tp, vm, "depart", resident)
+                elif what == "depart" and tp >= dur:
+                    pass  # the trace ends, the VM lives on: see finish()
+                elif what == "depart" and vm.state not in ("gone", "planned"):
+                    self.depart(tp, vm)
             for vm in self.vms.values():
                 if vm.state == "restoring":
                     self.poll_restore(vm)
@@ -413,11 +412,48 @@ class Replay:
                 if t >= dur and not self.events:
                     break
             time.sleep(0.25)
-        for vm in self.vms.values():
-            if vm.state != "gone" and vm.state != "planned":
-                self.kill(vm)
+        self.finish()
         for f in (self.ev, self.smp, self.vmf):
             f.close()
+
+    def depart(self, t_plan, vm):
+        """A departure: the VM is killed whatever it is doing. An
+        invocation it had not finished (its arrival's, while it was still
+        restoring, or one under way) is logged as lost, never dropped
+        unseen: a replay slower than its trace shows in the figures."""
+        resident = self.now() - vm.arrived
+        if vm.state == "restoring":
+            self.event(vm.t_plan, vm, "invoke", 0, False,
+                       f"lost: departed while restoring ({resident:.1f} s)")
+        elif vm.state == "invoking":
+            self.event(vm.call_plan, vm, "invoke", self.now() - vm.call_t, False,
+                       "lost: departed during the call")
+        self.kill(vm)
+        self.event(t_plan, vm, "depart", resident)
+
+    def finish(self):
+        """The trace's end is no departure: a restore or a call still under
+        way is let finish (each has its own 120 s bound) so that it is
+        logged; sampling has stopped, so every phase's figures cover the
+        same window. Then every VM is killed."""
+        t_end = self.now()
+        while any(v.state in ("restoring", "invoking") for v in self.vms.values()) and \
+                self.now() - t_end < 130:
+            for vm in self.vms.values():
+                if vm.state == "restoring":
+                    self.poll_restore(vm)
+                elif vm.state == "invoking":
+                    self.poll_call(vm)
+            time.sleep(0.25)
+        for vm in self.vms.values():
+            if vm.state == "restoring":
+                self.event(vm.t_plan, vm, "restore", self.now() - vm.arrived, False,
+                           "still restoring 130 s after the trace's end")
+            elif vm.state == "invoking":
+                self.event(vm.call_plan, vm, "invoke", self.now() - vm.call_t, False,
+                           "still running 130 s after the trace's end")
+            if vm.state not in ("gone", "planned"):
+                self.kill(vm)
 
 
 def cmd_replay(a):

@@ -10,7 +10,9 @@
 # hand-made CSVs (saved memory integrated by trapezoids, CPU of ksmd +
 # scanner + agent, ratios against static, time to half the final saving,
 # VMs that never merged, share of samples with ksmd stopped); and check's
-# cases failing on a replay that lost an arrival.
+# cases failing on a replay that lost an arrival; the replay's departures
+# logging an invocation they cut off as lost, and the trace's end letting
+# a restore still under way finish instead of killing it unlogged.
 # Prints `ok NAME` / `FAIL NAME: why`; exits 1 if any failed.
 import importlib.util
 import io
@@ -18,7 +20,7 @@ import json
 import os
 import sys
 import tempfile
-from contextlib import redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location(
@@ -166,7 +168,71 @@ def test_report():
           out.getvalue())
 
 
+class FakeProc:
+    """A VMM or call process as the replay sees it (poll, kill, wait)."""
+    def __init__(self, rc=None):
+        self.returncode = rc
+        self.pid = 0
+
+    def poll(self):
+        return self.returncode
+
+    def kill(self):
+        self.returncode = -9
+
+    def wait(self):
+        return self.returncode
+
+
+def fake_replay():
+    r = churn.Replay.__new__(churn.Replay)
+    r.a = type("A", (), {"phase": "p"})()
+    r.ev = io.StringIO()
+    r.t0 = churn.time.monotonic()
+    r.vms = {}
+    return r
+
+
+def fake_vm(r, i, state):
+    vm = churn.Vm({"id": i, "stack": "perl"})
+    vm.state, vm.proc, vm.arrived, vm.t_plan = state, FakeProc(), r.now(), 1.0
+    vm.call_plan, vm.call_t = 2.0, r.now()
+    if state == "invoking":
+        vm.call = FakeProc()
+    r.vms[i] = vm
+    return vm
+
+
+def events(r):
+    return [line.split(",") for line in r.ev.getvalue().splitlines()]
+
+
+def test_departures():
+    with redirect_stdout(io.StringIO()), \
+            open(os.devnull, "w") as null, redirect_stderr(null):
+        r = fake_replay()
+        a, b, c = fake_vm(r, 0, "restoring"), fake_vm(r, 1, "invoking"), fake_vm(r, 2, "idle")
+        for vm in (a, b, c):
+            r.depart(9.0, vm)
+    ev = [(e[3], e[5], e[7], e[8][:5]) for e in events(r)]
+    want = [("0", "invoke", "0", "lost:"), ("0", "depart", "1", ""),
+            ("1", "invoke", "0", "lost:"), ("1", "depart", "1", ""), ("2", "depart", "1", "")]
+    check("churn-depart-logs-lost-invocation", ev == want and
+          all(v.state == "gone" and v.proc.returncode == -9 for v in (a, b, c)), f"{ev}")
+    # The trace's end: a VM still restoring whose VMM then fails is
+    # logged as a failed restore, not killed unseen.
+    r = fake_replay()
+    vm = fake_vm(r, 3, "restoring")
+    vm.proc = FakeProc(rc=1)
+    with open(os.devnull, "w") as null, redirect_stderr(null):
+        r.finish()
+    ev = [(e[3], e[5], e[7]) for e in events(r)]
+    check("churn-finish-waits-for-restore", ev == [("3", "restore", "0")] and vm.state == "gone",
+          f"{ev}")
+
+
 test_trace()
 test_restore_argv()
 test_report()
+test_departures()
 sys.exit(1 if failed else 0)
