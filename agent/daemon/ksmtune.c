@@ -30,13 +30,39 @@ bool ksm_vm_scanned(uint64_t rmap_items, uint64_t resident, uint64_t passes)
 	return rmap_items && rmap_items >= resident - resident / 4;
 }
 
+/* Pages of @vm merged by KSM or found zero (KSM maps those to one page). */
+static uint64_t vm_done(const struct vmm_vm *vm)
+{
+	return vm->stats.merged + vm->stats.zero;
+}
+
 /* Pages of @vm estimated mergeable that KSM has not merged yet. */
 static uint64_t vm_remaining(const struct vmm_vm *vm)
 {
 	uint64_t want = vm->est.zero + vm->est.dup_domain;
-	uint64_t done = vm->stats.merged + vm->stats.zero;
+	uint64_t done = vm_done(vm);
 
 	return want > done ? want - done : 0;
+}
+
+/*
+ * When full_scans moved on since @seen's mark, what @vm's pages merged
+ * meanwhile, per pass, is its last pass's work.  The first mark is taken
+ * at enrolment, part way into a pass: its first measure covers one pass
+ * and a part, which errs towards "still merging" when that is likeliest.
+ */
+static void pass_measure(struct ksm_seen *seen, const struct vmm_vm *vm,
+			 uint64_t full_scans)
+{
+	uint64_t done = vm_done(vm);
+
+	if (full_scans <= seen->mark_scans)
+		return;
+	seen->pass_done = done > seen->mark_done ?
+		(done - seen->mark_done) / (full_scans - seen->mark_scans) : 0;
+	seen->pass_known = true;
+	seen->mark_scans = full_scans;
+	seen->mark_done = done;
 }
 
 /* No estimate yet: never estimated, or fewer samples than one needs. */
@@ -73,7 +99,14 @@ void ksm_input_from(const struct vmm_vm *vms, size_t nr, uint64_t min_samples,
 		if (!was)
 			in->new_enrolled++;
 		cur = was ? *was : (struct ksm_seen){ .id = vm->id,
-				.full_scans = scan->full_scans };
+				.full_scans = scan->full_scans,
+				.mark_scans = scan->full_scans,
+				.mark_done = vm_done(vm) };
+		pass_measure(&cur, vm, scan->full_scans);
+		if (cur.pass_known) {
+			in->nr_pass_known++;
+			in->pass_merged += cur.pass_done;
+		}
 		/*
 		 * full_scans only grows, so two passes since its enrolment
 		 * cover the VM for good; its rmap items only as far as its
@@ -188,6 +221,15 @@ int ksm_decide_level(const struct cfg_ksm *b, const struct ksm_input *in,
 		*level = KSM_LEVEL_FAST;
 		snprintf(reason, len, "fast: ~%llu MiB (%u.%u%% of enrolled "
 			 "RAM) left to merge", mib, left / 10, left % 10);
+	} else if (left >= slow && in->nr_pass_known && in->pass_merged &&
+		   in->pass_merged >= in->remaining / 8) {
+		/* A pass costs the same at any rate: while passes merge, hurry. */
+		*out = rate(b->pages_max, b->sleep_ms_min);
+		*level = KSM_LEVEL_FAST;
+		snprintf(reason, len, "fast: ~%llu MiB (%u.%u%% of enrolled "
+			 "RAM) left to merge, ksmd's last pass merged ~%llu MiB",
+			 mib, left / 10, left % 10,
+			 (unsigned long long)(in->pass_merged * 4096ULL >> 20));
 	} else if (left >= slow) {
 		*out = rate((b->pages_min + b->pages_max) / 2,
 			    (b->sleep_ms_min + b->sleep_ms_max) / 2);

@@ -624,6 +624,74 @@ static void test_idle_taken(void)
 	CHECK(run == 2);
 }
 
+/*
+ * Between the thresholds the tuner stays fast while ksmd's last whole
+ * pass over a VM merged at least an eighth of what is estimated left, and
+ * drops to steady when passes stop merging (work ksmd cannot do).
+ */
+static void test_pass_progress(void)
+{
+	struct ksm_scan scan = { .full_scans = 20 };
+	struct ksm_seen *seen = NULL;
+	size_t nr_seen = 0;
+	struct vmm_vm vms[2];
+	struct ksm_input in;
+	struct ksm_rate r;
+	char why[160];
+
+	/* 100000 pages each, 10000 mergeable (zero + dup), none merged yet */
+	vm(&vms[0], 1, VMMERGE_VM_ENROLLED, 100000, 10000, 0);
+	vm(&vms[1], 2, VMMERGE_VM_ENROLLED, 100000, 10000, 0);
+	ksm_input_from(vms, 2, 256, &scan, &seen, &nr_seen, &in);
+	CHECK(in.nr_pass_known == 0 && in.pass_merged == 0);
+	/* Same pass: nothing measured yet whatever merged meanwhile. */
+	vms[0].stats.merged = 2000;
+	ksm_input_from(vms, 2, 256, &scan, &seen, &nr_seen, &in);
+	CHECK(in.nr_pass_known == 0);
+	/*
+	 * Two passes went by (ksmd has been over both VMs now): vm 1 merged
+	 * 4000 over them, 2000 a pass, vm 2 nothing.
+	 */
+	vms[0].stats.merged = 4000;
+	scan.full_scans = 22;
+	ksm_input_from(vms, 2, 256, &scan, &seen, &nr_seen, &in);
+	CHECK(in.nr_unscanned == 0);
+	CHECK(in.nr_pass_known == 2 && in.pass_merged == 2000);
+	CHECK(in.remaining == 16000);		/* 8.0 %: fast anyway */
+	/* 6000 + 10000 left = 8.0 % of 200000; make it 5 % with vm 2 done */
+	vms[1].stats.merged = 6000;		/* 4000 + 6000 = 10000 left */
+	ksm_input_from(vms, 2, 256, &scan, &seen, &nr_seen, &in);
+	CHECK(in.pass_merged == 2000 && in.remaining == 10000);
+	decide(&in, &r, why);			/* 5 %, a pass merged 2000 */
+	CHECK(r.pages_to_scan == 4000 && strstr(why, "last pass merged"));
+	/* Three passes later, 1200 more merged: 400 per pass, < 9000/8. */
+	vms[0].stats.merged = 5200;
+	scan.full_scans = 25;
+	ksm_input_from(vms, 2, 256, &scan, &seen, &nr_seen, &in);
+	CHECK(in.pass_merged == 400 + 2000 && in.remaining == 8800);
+	decide(&in, &r, why);			/* 2400 >= 8800 / 8: fast */
+	CHECK(r.pages_to_scan == 4000);
+	scan.full_scans = 26;			/* a pass that merged nothing */
+	ksm_input_from(vms, 2, 256, &scan, &seen, &nr_seen, &in);
+	CHECK(in.pass_merged == 0);
+	decide(&in, &r, why);
+	CHECK(r.pages_to_scan == 2050 && strstr(why, "steady"));
+	/* Pages un-merged (COW) count as no progress, never as negative. */
+	vms[0].stats.merged = 1000;
+	scan.full_scans = 27;
+	ksm_input_from(vms, 2, 256, &scan, &seen, &nr_seen, &in);
+	CHECK(in.pass_merged == 0 && in.nr_pass_known == 2);
+	/* Little left: slow, however much the last pass merged. */
+	vms[0].stats.merged = 9000;
+	vms[1].stats.merged = 9000;
+	scan.full_scans = 28;
+	ksm_input_from(vms, 2, 256, &scan, &seen, &nr_seen, &in);
+	CHECK(in.pass_merged == 8000 + 3000 && in.remaining == 2000);
+	decide(&in, &r, why);
+	CHECK(r.pages_to_scan == 100 && strstr(why, "little left"));
+	free(seen);
+}
+
 int main(void)
 {
 	static const struct unit_test tests[] = {
@@ -633,6 +701,7 @@ int main(void)
 		{ "decision-levels", test_levels },
 		{ "no-change", test_no_change },
 		{ "hysteresis", test_hysteresis },
+		{ "pass-progress", test_pass_progress },
 		{ "sysfs-round-trip", test_sysfs },
 		{ "advisor-replaced", test_advisor },
 		{ "idle-after", test_idle_after },
