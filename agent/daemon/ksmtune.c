@@ -60,7 +60,6 @@ static void pass_measure(struct ksm_seen *seen, const struct vmm_vm *vm,
 		return;
 	seen->pass_done = done > seen->mark_done ?
 		(done - seen->mark_done) / (full_scans - seen->mark_scans) : 0;
-	seen->pass_known = true;
 	seen->mark_scans = full_scans;
 	seen->mark_done = done;
 }
@@ -103,7 +102,7 @@ void ksm_input_from(const struct vmm_vm *vms, size_t nr, uint64_t min_samples,
 				.mark_scans = scan->full_scans,
 				.mark_done = vm_done(vm) };
 		pass_measure(&cur, vm, scan->full_scans);
-		if (cur.pass_known) {
+		if (cur.mark_scans != cur.full_scans) {	/* a pass measured */
 			in->nr_pass_known++;
 			in->pass_merged += cur.pass_done;
 		}
@@ -221,7 +220,7 @@ int ksm_decide_level(const struct cfg_ksm *b, const struct ksm_input *in,
 		*level = KSM_LEVEL_FAST;
 		snprintf(reason, len, "fast: ~%llu MiB (%u.%u%% of enrolled "
 			 "RAM) left to merge", mib, left / 10, left % 10);
-	} else if (left >= slow && in->nr_pass_known && in->pass_merged &&
+	} else if (left >= slow && in->pass_merged &&
 		   in->pass_merged >= in->remaining / 8) {
 		/* A pass costs the same at any rate: while passes merge, hurry. */
 		*out = rate(b->pages_max, b->sleep_ms_min);

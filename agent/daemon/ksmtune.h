@@ -151,8 +151,8 @@ struct ksm_seen {
 	uint64_t full_scans;	/* ksmd's full_scans when it was enrolled */
 	uint64_t mark_scans;	/* full_scans when mark_done was taken */
 	uint64_t mark_done;	/* its merged + zero pages then */
-	uint64_t pass_done;	/* what its last whole pass merged */
-	bool pass_known;	/* a whole pass of it has been measured */
+	uint64_t pass_done;	/* what its last whole pass merged, once
+				 * mark_scans moved past full_scans */
 };
 
 /* The pages KSM has looked at in a VMM, ksm_stat's ksm_rmap_items. */

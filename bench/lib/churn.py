@@ -394,11 +394,7 @@ class Replay:
                     pass  # the trace ends, the VM lives on: see finish()
                 elif what == "depart" and vm.state not in ("gone", "planned"):
                     self.depart(tp, vm)
-            for vm in self.vms.values():
-                if vm.state == "restoring":
-                    self.poll_restore(vm)
-                elif vm.state == "invoking":
-                    self.poll_call(vm)
+            self.poll_all()
             if t >= nxt:
                 self.sample(t)
                 nxt += self.a.interval
@@ -415,6 +411,14 @@ class Replay:
         self.finish()
         for f in (self.ev, self.smp, self.vmf):
             f.close()
+
+    def poll_all(self):
+        """Move every restore and call under way on, if it is done."""
+        for vm in self.vms.values():
+            if vm.state == "restoring":
+                self.poll_restore(vm)
+            elif vm.state == "invoking":
+                self.poll_call(vm)
 
     def depart(self, t_plan, vm):
         """A departure: the VM is killed whatever it is doing. An
@@ -439,11 +443,7 @@ class Replay:
         t_end = self.now()
         while any(v.state in ("restoring", "invoking") for v in self.vms.values()) and \
                 self.now() - t_end < 130:
-            for vm in self.vms.values():
-                if vm.state == "restoring":
-                    self.poll_restore(vm)
-                elif vm.state == "invoking":
-                    self.poll_call(vm)
+            self.poll_all()
             time.sleep(0.25)
         for vm in self.vms.values():
             if vm.state == "restoring":
