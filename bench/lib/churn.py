@@ -535,6 +535,8 @@ def phase_figures(smp, vms, evs):
     cnt = lambda kind, ok=1: sum(1 for e in evs if e["event"] == kind and e["ok"] == ok)
     restores = [e["secs"] for e in evs if e["event"] == "restore" and e["ok"] == 1]
     stopped = sum(1 for r in smp if r["run"] == 0) * 100.0 / len(smp)
+    runs = [r["run"] != 0 for r in smp]
+    edges = list(zip(runs, runs[1:]))
     return {"duration_s": round(dur, 1),
             "saved_gib_s": round(integral, 2),
             "mean_saved_mib": round(integral * 1024 / dur, 1) if dur else 0,
@@ -552,7 +554,9 @@ def phase_figures(smp, vms, evs):
             "departures": cnt("depart"),
             "invocations_ok": cnt("invoke"), "invocations_failed": cnt("invoke", 0),
             "restore_median_s": round(statistics.median(restores), 2) if restores else None,
-            "ksmd_stopped_pct": round(stopped, 1)}
+            "ksmd_stopped_pct": round(stopped, 1),
+            "ksmd_stops": sum(1 for a, b in edges if a and not b),
+            "ksmd_restarts": sum(1 for a, b in edges if b and not a)}
 
 
 def cmd_report(a):
@@ -577,7 +581,8 @@ def cmd_report(a):
         json.dump(out, f, indent=1)
     cols = [("phase", 9), ("saved GiB*s", 11), ("mean MiB", 9), ("CPU s", 7),
             ("GiB*s/CPU s", 11), ("x static", 8), ("x kata", 7), ("x ksmtuned", 10),
-            ("mean/static", 11), ("t1/2 s", 7), ("stopped %", 9), ("arr/dep/inv", 12)]
+            ("mean/static", 11), ("t1/2 s", 7), ("stopped %", 9), ("stops/starts", 12),
+            ("arr/dep/inv", 12)]
     lines = [f"churn: {meta['trace']['stats']}, interval {meta['interval_s']} s, "
              f"kernel {meta.get('kernel')}",
              " ".join(f"{c:>{w}}" for c, w in cols)]
@@ -588,6 +593,7 @@ def cmd_report(a):
                 r.get("efficiency_vs_static"), r.get("efficiency_vs_kata"),
                 r.get("efficiency_vs_ksmtuned"), r.get("mean_saving_vs_static"),
                 r["half_saving_median_s"], r["ksmd_stopped_pct"],
+                f"{r['ksmd_stops']}/{r['ksmd_restarts']}",
                 f"{r['arrivals_ok']}/{r['departures']}/{r['invocations_ok']}"]
         lines.append(" ".join(f"{fmt(v):>{w}}" for v, (_, w) in zip(vals, cols)))
     txt = "\n".join(lines) + "\n"
@@ -660,6 +666,9 @@ def cmd_check(a):
     if v:
         case("vmmerge-ksmd-stopped", v["ksmd_stopped_pct"] > 0,
              "the agent never stopped ksmd during the trace")
+        case("vmmerge-ksmd-restarted", v.get("ksmd_restarts", 0) > 0,
+             "ksmd, once stopped, was never started again (arrivals and "
+             "invocations after the stop should have)")
         case("vmmerge-cpu-counted", v["scan_cpu_s"] > 0 or v["agent_cpu_s"] > 0,
              "no CPU counted for the scanner or the agent")
     return 1 if bad else 0

@@ -92,7 +92,7 @@ def write(d, name, header, rows):
             f.write(",".join(map(str, r)) + "\n")
 
 
-def replay_dir(lose_arrival=False):
+def replay_dir(lose_arrival=False, restart=True):
     """Two phases of a 20 s trace: one VM arriving at 0, leaving at 20."""
     d = tempfile.mkdtemp()
     hz = churn.HZ
@@ -102,7 +102,9 @@ def replay_dir(lose_arrival=False):
         for t in range(0, 25, 5):
             # saved ramps 0, then 25600 pages (100 MiB) from t=10 on
             sh = 0 if t < 10 else sharing
-            run = 0 if stopped and t >= 15 else 1
+            # vmmerge: stopped at 10 and 15 s, started again at 20 s
+            # (without restart: stopped from 10 s on)
+            run = 0 if stopped and (t in (10, 15) or (t > 15 and not restart)) else 1
             smp.append([ph, t, 1, 100, sh, 0, 0, 0, ksmd_per_s * t, 2 * t, t, 0, 100, 20, run, 0])
             vms.append([ph, t, 0, "python3", "idle", 0 if t < 10 else 1000])
             vms.append([ph, t, 1, "node", "idle", 0])
@@ -151,6 +153,10 @@ def test_report():
           f"{s['vms_never_merged']} never")
     check("churn-report-stopped", s["ksmd_stopped_pct"] == 0 and v["ksmd_stopped_pct"] == 40.0,
           f"static {s['ksmd_stopped_pct']} %, vmmerge {v['ksmd_stopped_pct']} %")
+    check("churn-report-restarts", (s["ksmd_stops"], s["ksmd_restarts"]) == (0, 0) and
+          (v["ksmd_stops"], v["ksmd_restarts"]) == (1, 1),
+          f"static {s['ksmd_stops']}/{s['ksmd_restarts']}, "
+          f"vmmerge {v['ksmd_stops']}/{v['ksmd_restarts']} stops/restarts")
     txt = open(os.path.join(d, "churn-results.txt")).read()
     check("churn-report-table", "static" in txt and "vmmerge" in txt and
           os.path.exists(os.path.join(d, "churn-plot.gp")), txt)
@@ -166,6 +172,14 @@ def test_report():
         rc = churn.cmd_check(type("A", (), {"dir": d})())
     check("churn-check-lost-arrival", rc == 1 and "FAIL churn-vmmerge-trace" in out.getvalue(),
           out.getvalue())
+    d = replay_dir(restart=False)
+    with redirect_stdout(io.StringIO()):
+        churn.cmd_report(type("A", (), {"dir": d})())
+    out = io.StringIO()
+    with redirect_stdout(out):
+        rc = churn.cmd_check(type("A", (), {"dir": d})())
+    check("churn-check-never-restarted", rc == 1 and
+          "FAIL churn-vmmerge-ksmd-restarted" in out.getvalue(), out.getvalue())
 
 
 class FakeProc:
