@@ -10,6 +10,7 @@
 import ctypes
 import mmap
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -35,6 +36,12 @@ def run(*args):
     r = subprocess.run([sys.executable, TOOL] + list(args),
                        capture_output=True, text=True, timeout=60)
     return r.returncode, r.stdout + r.stderr
+
+
+def watch_rounds(out):
+    """The round count of ksmpfn's summary line, 0 without one."""
+    m = re.search(r"^ksmpfn: \d+ VMs, (\d+) rounds", out, re.M)
+    return int(m.group(1)) if m else 0
 
 
 def entry(p):
@@ -132,10 +139,13 @@ def synthetic(tmp):
 
     rc, out = bed.check("--watch", "1.2", "--interval", "0.3", spec("a", 11, 16, 4),
                         spec("b", 14, 16, 2))
+    # How many rounds fit in --watch depends on the host's speed (a round
+    # late on a loaded host shortens the rest): ask for at least two, which
+    # the first round, never the last one, guarantees.
     result("watch-fails", rc == 1 and "round 1: VIOLATION" in out and
-           "4 rounds" in out, out)
+           watch_rounds(out) >= 2, out)
     rc, out = bed.check("--watch", "0.5", "--interval", "0.2", spec("a", 10, 16, 8))
-    result("watch-ok", rc == 0 and "violations" in out and "round 3:" in out, out)
+    result("watch-ok", rc == 0 and "0 violations" in out and watch_rounds(out) >= 2, out)
 
     rc, out = bed.check(spec("a", 999, 16, 1))
     result("gone-is-error", rc == 2 and "no such process" in out, out)
