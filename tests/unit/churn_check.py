@@ -92,8 +92,10 @@ def write(d, name, header, rows):
             f.write(",".join(map(str, r)) + "\n")
 
 
-def replay_dir(lose_arrival=False):
-    """Two phases of a 20 s trace: one VM arriving at 0, leaving at 20."""
+def replay_dir(lose_arrival=False, call_error=False, stops_in="samples"):
+    """Two phases of a 20 s trace: one VM arriving at 0, leaving at 20.
+    vmmerge's ksmd stop is seen in the samples, in the agent's log only
+    (stops_in "log"), or nowhere ("none"); call_error: its node call fails."""
     d = tempfile.mkdtemp()
     hz = churn.HZ
     smp, vms, evs = [], [], []
@@ -103,7 +105,7 @@ def replay_dir(lose_arrival=False):
             # saved ramps 0, then 25600 pages (100 MiB) from t=10 on
             sh = 0 if t < 10 else sharing
             # vmmerge: stopped at 10 and 15 s, started again at 20 s
-            run = 0 if stopped and t in (10, 15) else 1
+            run = 0 if stopped and stops_in == "samples" and t in (10, 15) else 1
             smp.append([ph, t, 1, 100, sh, 0, 0, 0, ksmd_per_s * t, 2 * t, t, 0, 100, 20, run, 0])
             vms.append([ph, t, 0, "python3", "idle", 0 if t < 10 else 1000])
             vms.append([ph, t, 1, "node", "idle", 0])
@@ -111,7 +113,10 @@ def replay_dir(lose_arrival=False):
         if not (lose_arrival and ph == "vmmerge"):
             evs.append([ph, 0, 2, 1, "node", "restore", 2, 1, ""])
         evs.append([ph, 0, 5, 0, "python3", "invoke", 3, 1, ""])
-        evs.append([ph, 0, 6, 1, "node", "invoke", 3, 1, ""])
+        if call_error and ph == "vmmerge":
+            evs.append([ph, 0, 6, 1, "node", "invoke", 3, 0, "status 1: boom"])
+        else:
+            evs.append([ph, 0, 6, 1, "node", "invoke", 3, 1, ""])
         evs.append([ph, 20, 20, 0, "python3", "depart", 20, 1, ""])
     write(d, "churn-samples.csv", "phase,t,resident,pages_shared,pages_sharing,pages_unshared,"
           "full_scans,rss_kb,ksmd_ticks,scan_ticks,agent_ticks,tuner_ticks,pages_to_scan,"
@@ -123,7 +128,22 @@ def replay_dir(lose_arrival=False):
             "interval_s": 5, "requested": ["static", "vmmerge"], "phases": ["static", "vmmerge"]}
     with open(os.path.join(d, "churn.json"), "w") as f:
         json.dump(meta, f)
+    if stops_in == "log":
+        with open(os.path.join(d, "vmmerged-vmmerge.log"), "w") as f:
+            f.write("vmmerged: ksm: stopping ksmd (run=0): nothing left to merge for 16 s\n")
     return d
+
+
+def report_and_check(**kw):
+    """cmd_report then cmd_check on replay_dir(**kw): (rc, output, results)."""
+    d = replay_dir(**kw)
+    with redirect_stdout(io.StringIO()):
+        churn.cmd_report(type("A", (), {"dir": d})())
+    out = io.StringIO()
+    with redirect_stdout(out):
+        rc = churn.cmd_check(type("A", (), {"dir": d})())
+    with open(os.path.join(d, "churn-results.json")) as f:
+        return rc, out.getvalue(), json.load(f)["results"]
 
 
 def test_report():
@@ -171,6 +191,15 @@ def test_report():
         rc = churn.cmd_check(type("A", (), {"dir": d})())
     check("churn-check-lost-arrival", rc == 1 and "FAIL churn-vmmerge-trace" in out.getvalue(),
           out.getvalue())
+    rc, out, _ = report_and_check(call_error=True)
+    check("churn-check-call-error", rc == 1 and "FAIL churn-vmmerge-invocations" in out and
+          "1 failed" in out, out)
+    rc, out, r = report_and_check(stops_in="log")
+    check("churn-check-stop-from-log", rc == 0 and r["vmmerge"]["agent_ksmd_stops"] == 1 and
+          r["vmmerge"]["ksmd_stopped_pct"] == 0 and r["static"]["agent_ksmd_stops"] is None,
+          out)
+    rc, out, _ = report_and_check(stops_in="none")
+    check("churn-check-never-stopped", rc == 1 and "FAIL churn-vmmerge-ksmd-stopped" in out, out)
 
 
 class FakeProc:
