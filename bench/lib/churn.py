@@ -587,9 +587,8 @@ def cmd_report(a):
     phases = [p for p in meta["phases"] if p in smp and len(smp[p]) > 1]
     res = {p: phase_figures(smp[p], vms.get(p, []), evs.get(p, [])) for p in phases}
     for p in phases:
-        res[p]["agent_ksmd_stops"] = agent_stops(os.path.join(d, f"vmmerged-{p}.log"))
-    for p in phases:
         r = res[p]
+        r["agent_ksmd_stops"] = agent_stops(os.path.join(d, f"vmmerged-{p}.log"))
         for base in ("static", "kata", "ksmtuned"):
             b = res.get(base)
             if b and b["gib_s_per_cpu_s"] and r["gib_s_per_cpu_s"] is not None:

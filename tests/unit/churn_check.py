@@ -183,14 +183,8 @@ def test_report():
     with redirect_stdout(out):
         rc = churn.cmd_check(type("A", (), {"dir": d})())
     check("churn-check-passes", rc == 0 and "FAIL" not in out.getvalue(), out.getvalue())
-    d = replay_dir(lose_arrival=True)
-    with redirect_stdout(io.StringIO()):
-        churn.cmd_report(type("A", (), {"dir": d})())
-    out = io.StringIO()
-    with redirect_stdout(out):
-        rc = churn.cmd_check(type("A", (), {"dir": d})())
-    check("churn-check-lost-arrival", rc == 1 and "FAIL churn-vmmerge-trace" in out.getvalue(),
-          out.getvalue())
+    rc, out, _ = report_and_check(lose_arrival=True)
+    check("churn-check-lost-arrival", rc == 1 and "FAIL churn-vmmerge-trace" in out, out)
     rc, out, _ = report_and_check(call_error=True)
     check("churn-check-call-error", rc == 1 and "FAIL churn-vmmerge-invocations" in out and
           "1 failed" in out, out)
